@@ -1,0 +1,1 @@
+"""banshui: e-tax bureau logins with 办税小号 sub-numbers."""

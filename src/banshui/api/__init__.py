@@ -1,0 +1,1 @@
+"""The HTTP faces: JSON API, webhooks and health."""

@@ -1,0 +1,75 @@
+"""Inbound SMS webhooks: authenticate, store, commit, and only then acknowledge."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from banshui.api.deps import runtime_of
+from banshui.api.errors import error_response
+from banshui.metrics import SIGNATURE_FAILURES, SMS_RECEIVED
+from banshui.sms.gateways.base import InboundRequest, MalformedSms, SignatureRefused
+from banshui.sms.gateways.registry import gateway_for
+from banshui.sms.sources import SECRET_PURPOSE, find_source
+
+router = APIRouter()
+
+MAX_BODY = 64 * 1024
+
+
+@router.api_route(
+    "/hooks/sms/{kind}/{name}",
+    methods=["GET", "POST", "PUT", "PATCH"],
+    include_in_schema=False,
+)
+async def receive_sms(kind: str, name: str, request: Request) -> Response:
+    runtime = runtime_of(request)
+    gateway = gateway_for(kind)
+    source = await find_source(runtime.db, kind, name)
+    inbound = await _inbound(request, source.public_url)
+    if inbound is None:
+        return error_response(413, "too_large", "the body is larger than 64 KiB")
+
+    secret = runtime.vault.open(source.secret_sealed, SECRET_PURPOSE)
+    try:
+        verified = gateway.verify(inbound, secret, runtime.clock.now())
+        messages = gateway.parse(inbound)
+        stored = await runtime.inbox.store(source, verified, messages)
+    except SignatureRefused:
+        SIGNATURE_FAILURES.labels(source=name).inc()
+        return error_response(
+            401, "bad_signature", "the request signature is not valid"
+        )
+    except MalformedSms as error:
+        return error_response(422, "invalid", error.message, error.field)
+
+    SMS_RECEIVED.labels(source=name).inc(sum(not s.duplicate for s in stored))
+    # A duplicate is answered with success: the gateway must stop retrying.
+    return JSONResponse({"ok": True, "stored": sum(not s.duplicate for s in stored)})
+
+
+async def _inbound(request: Request, public_url: str | None) -> InboundRequest | None:
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        return None
+
+    form: dict[str, str] = {}
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        parsed = await request.form()
+        form = {key: str(value) for key, value in parsed.items()}
+
+    url = str(request.url)
+    if public_url:
+        # Proxies change scheme, host and port: sign checks use the public URL.
+        url = public_url + (f"?{request.url.query}" if request.url.query else "")
+    return InboundRequest(
+        method=request.method,
+        url=url,
+        headers={key.lower(): value for key, value in request.headers.items()},
+        query=dict(request.query_params),
+        body=body,
+        form=form,
+    )

@@ -1,0 +1,224 @@
+"""The commands of DESIGN §4 that this version has."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from banshui.accounts.tenants import add_tenant
+from banshui.cli.main import Json, app, db_app, run, settings, source_app, tenant_app
+from banshui.cli.output import emit_json, err, fail, out, table
+from banshui.core.db import is_sqlite
+from banshui.core.migrate import upgrade
+from banshui.runtime import build_runtime
+from banshui.sms.extraction import extract
+from banshui.sms.sources import add_source, webhook_url
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, help="API processes (PostgreSQL).")
+    ] = 1,
+) -> None:
+    """API, console, webhooks, engine and (unless switched off) the simulator."""
+    import uvicorn
+
+    from banshui.app import create_app
+
+    public = os.environ.get("BANSHUI_PUBLIC_URL") or f"http://{_dialable(host)}:{port}"
+    config = settings(public_url=public)
+    if workers > 1:
+        if is_sqlite(config.database_url):
+            fail(
+                "--workers needs PostgreSQL: SQLite serves one process "
+                "(set BANSHUI_DATABASE_URL to a postgresql:// URL)"
+            )
+        fail("--workers is not available yet: run one process per port behind a proxy")
+
+    uvicorn.run(create_app(config), host=host, port=port, log_level="info")
+
+
+@app.command()
+def sim(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8001,
+    seed: Annotated[int, typer.Option(help="Seed for all randomness.")] = 1,
+) -> None:
+    """The simulated bureau alone, with its own state, its paths at /."""
+    import uvicorn
+
+    from banshui.simulator import SimConfig, create_app
+
+    uvicorn.run(
+        create_app(SimConfig(seed=seed)), host=host, port=port, log_level="info"
+    )
+
+
+@app.command()
+def demo(
+    as_json: Json = False,
+    seed: Annotated[int, typer.Option(help="Seed for the simulator.")] = 1,
+) -> None:
+    """The demo scenario (DESIGN §7) on a fresh temporary database over real HTTP."""
+    from banshui.demo.scenario import run_demo
+
+    def report(line: str) -> None:
+        err.print(line, highlight=False)
+
+    result = asyncio.run(run_demo(seed=seed, report=report))
+    if as_json:
+        emit_json(result)
+    else:
+        _print_demo(result)
+    raise typer.Exit(0 if result["ok"] else 1)
+
+
+@app.command()
+def parse(
+    jsonl: Annotated[
+        bool, typer.Option("--jsonl", help="Input is JSON Lines with a 'text' field.")
+    ] = False,
+) -> None:
+    """SMS texts on standard input, one per line; a JSON object per line out."""
+    for number, line in enumerate(sys.stdin, start=1):
+        text = line.rstrip("\n")
+        if not text.strip():
+            continue
+        if jsonl:
+            text = _text_field(text, number)
+        found = extract(text)
+        emit_json({"code": found.code, "kind": found.kind.value})
+
+
+@tenant_app.command("add")
+def tenant_add(name: str, as_json: Json = False) -> None:
+    """Create a tenant and print its API key, once."""
+
+    async def work() -> Any:
+        config = settings()
+        await asyncio.to_thread(upgrade, config.database_url)
+        runtime = build_runtime(config)
+        try:
+            return await add_tenant(runtime.db, runtime.clock, name)
+        finally:
+            await runtime.close()
+
+    made = run(work)
+    if as_json:
+        emit_json(
+            {"id": made.tenant.id, "name": made.tenant.name, "api_key": made.api_key}
+        )
+        return
+    table(
+        "tenant",
+        ["id", "name", "API key (shown once)"],
+        [[made.tenant.id, made.tenant.name, made.api_key]],
+    )
+
+
+@source_app.command("add")
+def source_add(
+    kind: Annotated[
+        str, typer.Argument(help="smsforwarder, android-gateway, twilio or generic.")
+    ],
+    name: str,
+    secret: Annotated[str, typer.Option(help="The gateway's signing secret.")],
+    number: Annotated[
+        str | None, typer.Option(help="The number its phone receives for.")
+    ] = None,
+    sim_slot: Annotated[
+        list[str] | None, typer.Option("--sim-slot", help="K=NUMBER, per SIM slot.")
+    ] = None,
+    public_url: Annotated[
+        str | None,
+        typer.Option(help="The URL the gateway calls, if a proxy changes it."),
+    ] = None,
+    as_json: Json = False,
+) -> None:
+    """Register an inbound gateway and print its webhook URL."""
+    slots = dict(_slot(item) for item in sim_slot or [])
+
+    async def work() -> Any:
+        config = settings()
+        await asyncio.to_thread(upgrade, config.database_url)
+        runtime = build_runtime(config)
+        try:
+            return await add_source(
+                runtime.db,
+                runtime.vault,
+                runtime.clock,
+                kind=kind,
+                name=name,
+                secret=secret,
+                number=number,
+                sim_slots=slots,
+                public_url=public_url,
+            ), config.public_url
+        finally:
+            await runtime.close()
+
+    source, base = run(work)
+    url = source.public_url or webhook_url(base, source.kind, source.name)
+    if as_json:
+        emit_json(
+            {
+                "id": source.id,
+                "kind": source.kind,
+                "name": source.name,
+                "webhook_url": url,
+            }
+        )
+        return
+    table(
+        "source",
+        ["id", "kind", "name", "webhook URL"],
+        [[source.id, source.kind, source.name, url]],
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the migrations (safe to run from several processes at once)."""
+    upgrade(settings().database_url)
+    err.print("database is up to date")
+
+
+def _print_demo(result: dict[str, Any]) -> None:
+    columns = ["step", "tax_id", "business", "status", "sms_used", "switched", "number"]
+    rows = [[login[column] for column in columns] for login in result["logins"]]
+    table("demo", columns, rows)
+    out.print(
+        f"sms_total {result['sms_total']} · naive_sms {result['naive_sms']} · "
+        f"sms_manual {result['sms_manual']} · violations {result['violations']} · "
+        f"ok {str(result['ok']).lower()}"
+    )
+
+
+def _text_field(line: str, number: int) -> str:
+    try:
+        value = json.loads(line)
+    except json.JSONDecodeError:
+        fail(f"line {number}: not valid JSON")
+    if not isinstance(value, dict) or not isinstance(value.get("text"), str):
+        fail(f"line {number}: needs a string field 'text'")
+    return str(value["text"])
+
+
+def _slot(item: str) -> tuple[str, str]:
+    slot, sep, number = item.partition("=")
+    if not sep or not slot or not number:
+        fail(f"--sim-slot {item!r}: write it as K=NUMBER, e.g. 1=13188888888")
+    return slot.strip(), number.strip()
+
+
+def _dialable(host: str) -> str:
+    # A wildcard address is for listening; the simulator must dial a real one.
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104

@@ -1,0 +1,71 @@
+"""``banshui``: serve, run the demo, parse SMS, manage tenants and sources."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from banshui.cli.output import fail
+from banshui.core.errors import BanshuiError
+from banshui.core.settings import Settings, SettingsError, load_settings
+
+app = typer.Typer(
+    name="banshui",
+    help="E-tax bureau logins with 办税小号 sub-numbers.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+tenant_app = typer.Typer(help="Tenants of the login side.", no_args_is_help=True)
+source_app = typer.Typer(help="Inbound SMS gateways.", no_args_is_help=True)
+db_app = typer.Typer(help="The database.", no_args_is_help=True)
+app.add_typer(tenant_app, name="tenant")
+app.add_typer(source_app, name="source")
+app.add_typer(db_app, name="db")
+
+_T = TypeVar("_T")
+Json = Annotated[bool, typer.Option("--json", help="JSON on standard output.")]
+
+
+@app.callback()
+def main_options(
+    database_url: Annotated[
+        str | None,
+        typer.Option("--database-url", help="Overrides BANSHUI_DATABASE_URL."),
+    ] = None,
+) -> None:
+    if database_url is not None:
+        os.environ["BANSHUI_DATABASE_URL"] = database_url
+
+
+def settings(**overrides: Any) -> Settings:
+    try:
+        return load_settings(**overrides)
+    except SettingsError as error:
+        fail(str(error), code=2)
+        raise
+
+
+def run(work: Callable[[], Awaitable[_T]]) -> _T:
+    """Run async work; a domain error is one line on standard error."""
+    try:
+        return asyncio.run(work())  # type: ignore[arg-type]
+    except BanshuiError as error:
+        where = f" ({error.field})" if error.field else ""
+        fail(f"{error.message}{where}")
+        raise
+
+
+from banshui.cli import commands  # noqa: E402,F401  (registers the commands)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

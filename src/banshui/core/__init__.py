@@ -1,0 +1,1 @@
+"""What every part of banshui shares: time, settings, secrets, errors, storage."""

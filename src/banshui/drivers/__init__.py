@@ -1,0 +1,1 @@
+"""Drivers that speak to a bureau: the engine knows only their protocol."""

@@ -1,0 +1,109 @@
+"""The driver protocol: the steps of a bureau login, whatever speaks them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+
+class Failure(StrEnum):
+    """Why a bureau step failed, in the engine's terms."""
+
+    BAD_TAX_ID = "bad_tax_id"  # 2018
+    LOCKED = "locked"  # 2023
+    NO_RELATION = "no_relation"  # 2034
+    BAD_CREDENTIALS = "bad_credentials"  # 2035
+    NOT_REGISTERED = "not_registered"  # 2059
+    PERSON_NOT_FOUND = "person_not_found"  # R11, often transient
+    QUOTA_REFUSED = "quota_refused"  # the 21st code of the day
+    WRONG_CODE = "wrong_code"
+    CODE_EXPIRED = "code_expired"
+    SESSION_ENDED = "session_ended"
+    UNKNOWN_FLOW = "unknown_flow"
+    UNAVAILABLE = "unavailable"  # time-out, 5xx, an answer we cannot read
+
+
+TRANSIENT = {Failure.PERSON_NOT_FOUND, Failure.UNAVAILABLE}
+
+
+class BureauError(Exception):
+    """The bureau said no; ``message`` is its own words (no secret in them)."""
+
+    def __init__(self, failure: Failure, message: str, code: int | None = None) -> None:
+        super().__init__(f"{failure.value}: {message}")
+        self.failure = failure
+        self.message = message
+        self.code = code
+
+    @property
+    def transient(self) -> bool:
+        return self.failure in TRANSIENT
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """A relation the bureau lists after the code: enterprise and identity (身份)."""
+
+    tax_id: str
+    enterprise_name: str
+    identity_code: str
+    confirmed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """A login in progress at the bureau, between the password and the session."""
+
+    region: str
+    flow_id: str
+    needs_code: bool
+    identities: tuple[Identity, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SessionHandle:
+    """What an RPA needs to act in a live session."""
+
+    base_url: str
+    cookies: dict[str, str]
+    tax_id: str
+    identity_code: str
+    enterprise_name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    alive: bool
+    tax_id: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class BureauDriver(Protocol):
+    async def start(
+        self, region: str, tax_id: str, account: str, password: str
+    ) -> Flow:
+        """The password step: a flow that needs a code, or lists identities."""
+        ...
+
+    async def send_code(self, flow: Flow) -> None:
+        """Ask the bureau to send the code by SMS to the account's number."""
+        ...
+
+    async def submit_code(self, flow: Flow, code: str) -> Flow:
+        """The code step; the flow then lists the identities."""
+        ...
+
+    async def choose_identity(
+        self, flow: Flow, tax_id: str, identity_code: str
+    ) -> SessionHandle: ...
+
+    async def probe(self, session: SessionHandle) -> Probe:
+        """A cheap check that the session is alive, and for which enterprise."""
+        ...
+
+    async def switch(self, session: SessionHandle, tax_id: str) -> SessionHandle:
+        """企业切换 (R5): the same session for another enterprise, with no SMS."""
+        ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,1 @@
+"""The engine: login requests, lanes, quota, sessions and leases."""

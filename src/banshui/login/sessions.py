@@ -1,0 +1,119 @@
+"""Bureau sessions as banshui keeps them: one live session per lane."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from banshui.core.clock import Clock
+from banshui.core.db import Database
+from banshui.core.vault import Vault
+from banshui.drivers.base import SessionHandle
+from banshui.login.lanes import LaneKey
+from banshui.login.models import BureauSession
+
+COOKIE_PURPOSE = "session-cookies"
+
+
+class SessionStore:
+    def __init__(self, db: Database, vault: Vault, clock: Clock) -> None:
+        self._db = db
+        self._vault = vault
+        self._clock = clock
+
+    async def live(self, lane: LaneKey) -> tuple[BureauSession, SessionHandle] | None:
+        async with self._db.session() as session:
+            row = await session.scalar(
+                select(BureauSession)
+                .where(
+                    BureauSession.person_id == lane.person_id,
+                    BureauSession.region == lane.region,
+                    BureauSession.state == "live",
+                )
+                .order_by(BureauSession.id.desc())
+                .limit(1)
+            )
+        if row is None:
+            return None
+        return row, self.handle(row)
+
+    def handle(self, row: BureauSession) -> SessionHandle:
+        cookies = json.loads(self._vault.open(row.cookies_sealed, COOKIE_PURPOSE))
+        return SessionHandle(
+            base_url=row.base_url,
+            cookies=cookies,
+            tax_id="",
+            identity_code=row.identity_code,
+        )
+
+    async def keep(
+        self,
+        lane: LaneKey,
+        number: str,
+        enterprise_id: int,
+        handle: SessionHandle,
+    ) -> BureauSession:
+        """Store a fresh session; the lane's older ones are ended (R4)."""
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            await _end_lane(session, lane, "ended")
+            row = BureauSession(
+                person_id=lane.person_id,
+                region=lane.region,
+                number=number,
+                enterprise_id=enterprise_id,
+                identity_code=handle.identity_code,
+                base_url=handle.base_url,
+                cookies_sealed=self._vault.seal(
+                    json.dumps(handle.cookies), COOKIE_PURPOSE
+                ),
+                state="live",
+                created_at=now,
+                checked_at=now,
+            )
+            session.add(row)
+        return row
+
+    async def switched(
+        self, session_id: int, enterprise_id: int, identity_code: str
+    ) -> None:
+        async with self._db.transaction() as session:
+            await session.execute(
+                update(BureauSession)
+                .where(BureauSession.id == session_id)
+                .values(
+                    enterprise_id=enterprise_id,
+                    identity_code=identity_code,
+                    checked_at=self._clock.now(),
+                )
+            )
+
+    async def touched(self, session_id: int) -> None:
+        async with self._db.transaction() as session:
+            await session.execute(
+                update(BureauSession)
+                .where(BureauSession.id == session_id)
+                .values(checked_at=self._clock.now())
+            )
+
+    async def dropped(self, session_id: int) -> None:
+        async with self._db.transaction() as session:
+            await session.execute(
+                update(BureauSession)
+                .where(BureauSession.id == session_id)
+                .values(state="dropped", checked_at=self._clock.now())
+            )
+
+
+async def _end_lane(session: AsyncSession, lane: LaneKey, state: str) -> None:
+    await session.execute(
+        update(BureauSession)
+        .where(
+            BureauSession.person_id == lane.person_id,
+            BureauSession.region == lane.region,
+            BureauSession.state == "live",
+        )
+        .values(state=state)
+    )

@@ -1,0 +1,1 @@
+"""Alembic migrations, applied by ``banshui db upgrade`` and at start-up."""

@@ -1,0 +1,39 @@
+"""Tables of the number side."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from banshui.core.db import Base, UtcDateTime
+
+
+class Number(Base):
+    """A mainland mobile number banshui knows; a sub-number (办税小号) has no SIM."""
+
+    __tablename__ = "numbers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    msisdn: Mapped[str] = mapped_column(String(11), unique=True)
+    is_sub_number: Mapped[bool] = mapped_column(Boolean, default=True)
+    provider: Mapped[str | None] = mapped_column(String(100))
+    customer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="SET NULL")
+    )
+    bound_phone: Mapped[str | None] = mapped_column(String(11))
+    service_ends_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Customer(Base):
+    """Whom the number side sold sub-numbers to; signs with appKey/appSecret."""
+
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    app_key: Mapped[str] = mapped_column(String(64), unique=True)
+    app_secret_sealed: Mapped[str] = mapped_column(String(400))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

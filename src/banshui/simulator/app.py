@@ -1,0 +1,39 @@
+"""The simulator as an ASGI app: the login API, the admin API, a health check."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from banshui.simulator import admin, answers, api
+from banshui.simulator.bureau import Bureau
+from banshui.simulator.config import SimConfig
+from banshui.simulator.errors import BureauError, SetupError
+
+
+def create_app(config: SimConfig | None = None) -> FastAPI:
+    """A simulated bureau with its own state; run its lifespan to close the carrier.
+
+    Mounted inside another app, the parent has to enter this app's lifespan
+    (`app.router.lifespan_context(app)`) from its own: Starlette does not run the
+    lifespan of mounted apps.
+    """
+    bureau = Bureau(config or SimConfig())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await bureau.carrier.aclose()
+
+    app = FastAPI(title="banshui simulated e-tax bureau", lifespan=lifespan)
+    app.state.bureau = bureau
+    app.include_router(api.router)
+    app.include_router(admin.router)
+    app.add_exception_handler(BureauError, answers.refusal)
+    app.add_exception_handler(SetupError, answers.setup_refused)
+    app.add_api_route("/healthz", healthz, methods=["GET"])
+    return app
+
+
+async def healthz() -> dict[str, bool]:
+    return {"ok": True}

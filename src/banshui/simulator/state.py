@@ -1,0 +1,269 @@
+"""Everything one simulated bureau remembers, in memory; no HTTP here."""
+
+import random
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal
+
+from banshui.simulator import errors
+from banshui.simulator.clock import bureau_day
+from banshui.simulator.phones import is_mobile
+
+Cause = Literal["banshui", "manual"]
+"""Who made the bureau send an SMS: a login through the API, or the person by hand."""
+
+DeliveryState = Literal["kept", "pending", "delivered", "failed"]
+EndReason = Literal["replaced", "dropped", "idle"]
+
+
+@dataclass
+class Person:
+    """A natural person (自然人): one password for all their phones (R2)."""
+
+    person_id: str
+    name: str
+    id_number: str
+    password: str
+    phones: list[str] = field(default_factory=list)
+    default_phone: str | None = None
+
+
+@dataclass(frozen=True)
+class Enterprise:
+    tax_id: str
+    name: str
+    region: str
+
+
+@dataclass
+class Relation:
+    """A person's identity (身份) in an enterprise; only a confirmed one logs in."""
+
+    person_id: str
+    tax_id: str
+    identity_code: str
+    confirmed: bool
+
+
+@dataclass
+class IssuedCode:
+    value: str
+    expires_at: datetime
+    used: bool = False
+
+
+@dataclass
+class Flow:
+    """One login in progress (登录流程), from the password step to the identity."""
+
+    flow_id: str
+    person_id: str
+    tax_id: str
+    region: str
+    phone: str
+    cause: Cause
+    code: IssuedCode | None = None
+    superseded: set[str] = field(default_factory=set)
+    wrong_tries: int = 0
+    locked: bool = False
+    verified: bool = False
+    finished: bool = False
+
+
+@dataclass
+class Session:
+    """A logged-in session of one person, in one region, acting for one enterprise."""
+
+    token: str
+    person_id: str
+    region: str
+    tax_id: str
+    identity_code: str
+    last_seen: datetime
+    held: bool = False
+    ended: EndReason | None = None
+
+
+@dataclass
+class Violations:
+    """What a well-behaved platform never makes the bureau see."""
+
+    lease_broken: int = 0
+    code_reused: int = 0
+    over_quota_requests: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.lease_broken + self.code_reused + self.over_quota_requests
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Where the carrier hands the SMS of one phone: a gateway's webhook."""
+
+    url: str
+    kind: Literal["smsforwarder"]
+    secret: str | None
+    slot: int
+    device_mark: str
+    carrier_name: str
+
+
+@dataclass
+class Sms:
+    sms_id: int
+    phone: str
+    sender: str
+    text: str
+    sent_at: datetime
+    cause: Cause
+    delivery: DeliveryState = "kept"
+    attempts: int = 0
+
+
+class BureauState:
+    """Persons, enterprises, relations, phones, flows, codes, sessions, counters."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.persons: dict[str, Person] = {}
+        self.id_numbers: dict[str, str] = {}
+        self.phone_owners: dict[str, str] = {}
+        self.enterprises: dict[str, Enterprise] = {}
+        self.relations: dict[tuple[str, str, str], Relation] = {}
+        self.flows: dict[str, Flow] = {}
+        self.sessions: dict[str, Session] = {}
+        self.codes_sent: Counter[tuple[str, date]] = Counter()
+        self.used_codes: defaultdict[str, set[str]] = defaultdict(set)
+        self.violations = Violations()
+        self.outbox: list[Sms] = []
+        self.deliveries: dict[str, Delivery] = {}
+
+    def add_person(self, name: str, id_number: str, password: str) -> Person:
+        id_number = id_number.upper()
+        if id_number in self.id_numbers:
+            raise errors.conflict(f"A person with ID number {id_number} exists.")
+
+        person_id = f"P{len(self.persons) + 1:04d}"
+        person = Person(person_id, name, id_number, password)
+        self.persons[person_id] = person
+        self.id_numbers[id_number] = person_id
+        return person
+
+    def add_enterprise(self, tax_id: str, name: str, region: str) -> Enterprise:
+        if tax_id in self.enterprises:
+            raise errors.conflict(f"An enterprise with tax id {tax_id} exists.")
+
+        enterprise = Enterprise(tax_id, name, region)
+        self.enterprises[tax_id] = enterprise
+        return enterprise
+
+    def set_relation(
+        self, person_id: str, tax_id: str, identity_code: str, confirmed: bool
+    ) -> Relation:
+        self.person(person_id)
+        self.enterprise(tax_id)
+
+        relation = Relation(person_id, tax_id, identity_code, confirmed)
+        self.relations[(person_id, tax_id, identity_code)] = relation
+        return relation
+
+    def add_phone(self, person_id: str, phone: str, default: bool) -> str | None:
+        """Give a phone to a person, taking it from its owner first (R1).
+
+        Returns the person it was taken from, if another.
+        """
+        person = self.person(person_id)
+        previous = self.phone_owners.get(phone)
+        if previous is not None:
+            self._take_phone(self.persons[previous], phone)
+
+        person.phones.append(phone)
+        self.phone_owners[phone] = person_id
+        if default:
+            person.default_phone = phone
+
+        return previous if previous != person_id else None
+
+    def _take_phone(self, owner: Person, phone: str) -> None:
+        owner.phones.remove(phone)
+        if owner.default_phone == phone:
+            owner.default_phone = None
+
+    def person(self, person_id: str) -> Person:
+        person = self.persons.get(person_id)
+        if person is None:
+            raise errors.unknown("person", person_id)
+
+        return person
+
+    def enterprise(self, tax_id: str) -> Enterprise:
+        enterprise = self.enterprises.get(tax_id)
+        if enterprise is None:
+            raise errors.unknown("enterprise", tax_id)
+
+        return enterprise
+
+    def owner_of(self, phone: str) -> Person:
+        person_id = self.phone_owners.get(phone)
+        if person_id is None:
+            raise errors.SetupError(404, f"No person owns the phone {phone}.")
+
+        return self.persons[person_id]
+
+    def person_by_account(self, account: str) -> Person | None:
+        """The person a login account names: one of their phones or their ID number."""
+        if is_mobile(account):
+            person_id = self.phone_owners.get(account)
+        else:
+            person_id = self.id_numbers.get(account.upper())
+
+        return self.persons.get(person_id) if person_id is not None else None
+
+    def person_by_id_number(self, id_number: str) -> Person:
+        person_id = self.id_numbers.get(id_number.upper())
+        if person_id is None:
+            raise errors.unknown("person with ID number", id_number)
+
+        return self.persons[person_id]
+
+    def relations_with(self, person_id: str, tax_id: str) -> list[Relation]:
+        found = [
+            relation
+            for (owner, enterprise, _), relation in self.relations.items()
+            if owner == person_id and enterprise == tax_id
+        ]
+        return sorted(found, key=lambda relation: relation.identity_code)
+
+    def relations_in_region(self, person_id: str, region: str) -> list[Relation]:
+        found = [
+            relation
+            for relation in self.relations.values()
+            if relation.person_id == person_id
+            and self.enterprises[relation.tax_id].region == region
+        ]
+        return sorted(found, key=lambda r: (r.tax_id, r.identity_code))
+
+    def new_token(self) -> str:
+        return f"{self.rng.getrandbits(128):032x}"
+
+    def new_code(self, phone: str) -> str:
+        """Six seeded digits never accepted before on this phone.
+
+        A fresh code equal to a used one would be taken for a reuse (code_reused).
+        """
+        while True:
+            code = f"{self.rng.randrange(1_000_000):06d}"
+            if code not in self.used_codes[phone]:
+                return code
+
+    def record_sms(
+        self, phone: str, sender: str, text: str, sent_at: datetime, cause: Cause
+    ) -> Sms:
+        sms = Sms(len(self.outbox) + 1, phone, sender, text, sent_at, cause)
+        self.outbox.append(sms)
+        return sms
+
+    def sms_on(self, day: date) -> list[Sms]:
+        return [sms for sms in self.outbox if bureau_day(sms.sent_at) == day]

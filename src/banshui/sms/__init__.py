@@ -1,0 +1,1 @@
+"""Number side: inbound SMS, the inbox and code extraction."""

@@ -1,0 +1,1 @@
+"""Inbound gateway formats, one folder each, behind the interface in ``base``."""

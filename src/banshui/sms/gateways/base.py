@@ -1,0 +1,70 @@
+"""What every inbound gateway format provides: a signature check and a parser."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+
+class SignatureRefused(Exception):
+    """The request is not from the gateway it claims to be (answered with 401)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class MalformedSms(Exception):
+    """A signed request whose body is not a usable SMS (answered with 422)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+@dataclass(frozen=True, slots=True)
+class InboundRequest:
+    """The parts of an HTTP request a gateway format may look at."""
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    query: dict[str, str]
+    body: bytes
+    form: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedSms:
+    """One SMS as a gateway reports it, before it is stored."""
+
+    sender: str
+    text: str
+    # What makes two deliveries the same SMS for this gateway (GATEWAYS.md).
+    identity: str
+    number: str | None = None
+    sim_slot: str | None = None
+    gateway_time: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Verified:
+    """A request whose signature held; ``nonce`` is what a replay would reuse."""
+
+    nonce: str | None
+    # Hash of what the nonce vouches for: a used nonce with other content is a replay.
+    content_hash: str
+
+
+class GatewayFormat(Protocol):
+    kind: str
+
+    def verify(self, request: InboundRequest, secret: str, now: datetime) -> Verified:
+        """Check the signature in constant time; raise SignatureRefused."""
+        ...
+
+    def parse(self, request: InboundRequest) -> list[ReceivedSms]:
+        """The SMS the request carries; raise MalformedSms."""
+        ...

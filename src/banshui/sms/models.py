@@ -1,0 +1,90 @@
+"""Tables of the inbox: gateway sources, stored SMS and awaited codes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from banshui.core.db import Base, UtcDateTime
+
+
+class Source(Base):
+    """One inbound gateway (a phone running SmsForwarder, a Twilio number, …)."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    secret_sealed: Mapped[str] = mapped_column(String(400))
+    # The number it receives for, when the gateway does not say; or per SIM slot.
+    number: Mapped[str | None] = mapped_column(String(11))
+    sim_slots: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    public_url: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class InboundSms(Base):
+    """One SMS as received; ``received_at`` (server, UTC) is the truth for freshness."""
+
+    __tablename__ = "inbound_sms"
+    __table_args__ = (Index("ix_inbound_sms_number_received", "number", "received_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    dedupe_key: Mapped[str] = mapped_column(String(64), unique=True)
+    number: Mapped[str | None] = mapped_column(String(11))
+    sender: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text)
+    gateway_time: Mapped[str | None] = mapped_column(String(40))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    day: Mapped[date] = mapped_column(Date)
+    code: Mapped[str | None] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(20))
+    expectation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("code_expectations.id"), index=True
+    )
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class CodeExpectation(Base):
+    """A code banshui asked the bureau for; it counts against the day's quota (R3)."""
+
+    __tablename__ = "code_expectations"
+    __table_args__ = (Index("ix_code_expectations_number_day", "number", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(11))
+    waiter: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    day: Mapped[date] = mapped_column(Date)
+    # Set when the waiter gave up: a code arriving later is never handed out.
+    abandoned_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    fulfilled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class UsedNonce(Base):
+    """A signature (or nonce) already seen, so a captured one cannot be replayed."""
+
+    __tablename__ = "used_nonces"
+    __table_args__ = (UniqueConstraint("source_id", "nonce"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    nonce: Mapped[str] = mapped_column(String(200))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    seen_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
