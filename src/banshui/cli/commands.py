@@ -222,3 +222,61 @@ def _slot(item: str) -> tuple[str, str]:
 def _dialable(host: str) -> str:
     # A wildcard address is for listening; the simulator must dial a real one.
     return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
+
+
+@app.command()
+def login(
+    tax_id: Annotated[str, typer.Argument(help="The enterprise's 统一社会信用代码.")],
+    business: Annotated[str, typer.Option(help="receive or issue.")],
+    server: Annotated[
+        str, typer.Option(help="The banshui server.")
+    ] = "http://127.0.0.1:8000",
+    api_key: Annotated[
+        str | None, typer.Option(help="Tenant API key (or BANSHUI_API_KEY).")
+    ] = None,
+    account_id: Annotated[int | None, typer.Option(help="Use this account.")] = None,
+    as_json: Json = False,
+) -> None:
+    """Ask a running server for a session and show its progress live."""
+    from banshui.client import ApiError, BanshuiClient
+
+    key = api_key or os.environ.get("BANSHUI_API_KEY")
+    if not key:
+        fail("give the tenant API key with --api-key or BANSHUI_API_KEY")
+    if business not in ("receive", "issue"):
+        fail(f"--business {business!r}: must be receive or issue")
+
+    async def follow() -> dict[str, Any]:
+        async with BanshuiClient(server, str(key)) as client:
+            asked = await client.ask_login(tax_id, business, account_id)
+            err.print(f"login {asked['id']}: {asked['status']}", highlight=False)
+            final = asked
+            async for final in client.follow(asked["id"]):
+                err.print(f"  {final['status']}" + _why(final), highlight=False)
+                if final["status"] == "succeeded":
+                    break
+            return final
+
+    try:
+        final = asyncio.run(follow())
+    except ApiError as error:
+        where = f" ({error.field})" if error.field else ""
+        fail(f"{error}{where}")
+    except OSError as error:
+        fail(f"cannot reach {server}: {error}")
+
+    if as_json:
+        emit_json(final)
+    else:
+        _print_login(final)
+    raise typer.Exit(0 if final["status"] == "succeeded" else 1)
+
+
+def _why(login: dict[str, Any]) -> str:
+    return f": {login['reason']}" if login.get("reason") else ""
+
+
+def _print_login(login: dict[str, Any]) -> None:
+    fields = ["id", "status", "reason", "tax_id", "business", "account_id", "number"]
+    fields += ["sms_used", "switched", "lease_expires_at"]
+    table("login", ["field", "value"], [[name, login.get(name)] for name in fields])

@@ -203,8 +203,7 @@ async def remove_delivery(phone: Mobile, bureau: BureauDep) -> Reply:
 
 @router.post("/manual-logins")
 async def manual_logins(body: ManualLogins, bureau: BureauDep) -> Reply:
-    sent: list[Sms] = []
-    stopped = _log_in_by_hand(bureau, body, sent)
+    sent, stopped = _log_in_by_hand(bureau, body)
 
     # Answer only once the carrier is done with them, delivered or failed.
     tasks = [task for sms in sent if (task := bureau.send(sms)) is not None]
@@ -215,16 +214,17 @@ async def manual_logins(body: ManualLogins, bureau: BureauDep) -> Reply:
 
 
 def _log_in_by_hand(
-    bureau: Bureau, body: ManualLogins, sent: list[Sms]
-) -> Reply | None:
-    """Log in `count` times; the refusal that stopped it early, if one did."""
+    bureau: Bureau, body: ManualLogins
+) -> tuple[list[Sms], Reply | None]:
+    """Log in `count` times: the SMS it cost, and the refusal that ended it early."""
+    sent: list[Sms] = []
     for _ in range(body.count):
         try:
             sent.append(login.log_in_by_hand(bureau, body.phone, body.tax_id))
         except BureauError as refusal:
-            return {"code": refusal.code, "message": refusal.message}
+            return sent, {"code": refusal.code, "message": refusal.message}
 
-    return None
+    return sent, None
 
 
 @router.post("/sessions/drop")

@@ -27,8 +27,11 @@ def create_app(config: SimConfig | None = None) -> FastAPI:
 
     app = FastAPI(title="banshui simulated e-tax bureau", lifespan=lifespan)
     app.state.bureau = bureau
-    app.include_router(api.router)
-    app.include_router(admin.router)
+    # The routes hold no state (each request finds its bureau through its app), so
+    # every app shares them: including the routers instead would make each new
+    # app analyse every route again on its first request.
+    app.router.routes.extend(api.router.routes)
+    app.router.routes.extend(admin.router.routes)
     app.add_exception_handler(BureauError, answers.refusal)
     app.add_exception_handler(SetupError, answers.setup_refused)
     app.add_api_route("/healthz", healthz, methods=["GET"])

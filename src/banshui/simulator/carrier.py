@@ -98,7 +98,8 @@ class Carrier:
 
         for attempt in range(1, attempts + 1):
             sms.attempts = attempt
-            if await self._post(delivery.url, fields):
+            failure = await self._post(delivery.url, fields)
+            if failure is None:
                 sms.delivery = "delivered"
                 return
 
@@ -107,27 +108,26 @@ class Carrier:
 
         sms.delivery = "failed"
         logger.warning(
-            "SMS %s to %s not delivered after %s attempts",
+            "SMS %s to %s not delivered to %s after %s attempts, last: %s",
             sms.sms_id,
             mask(sms.phone),
+            delivery.url,
             attempts,
+            failure,
         )
 
     def _backoff(self, attempt: int) -> float:
         doublings: int = 2 ** (attempt - 1)
         return self._config.delivery_backoff_ms * doublings / 1000
 
-    async def _post(self, url: str, fields: dict[str, str]) -> bool:
+    async def _post(self, url: str, fields: dict[str, str]) -> str | None:
+        """Post once; why it failed, or None when the gateway took it."""
         try:
             response = await self._http().post(url, data=fields)
         except httpx.HTTPError as error:
-            logger.warning("gateway %s unreachable: %s", url, type(error).__name__)
-            return False
+            return type(error).__name__
 
-        if not response.is_success:
-            logger.warning("gateway %s answered %s", url, response.status_code)
-
-        return response.is_success
+        return None if response.is_success else f"HTTP {response.status_code}"
 
     def _http(self) -> httpx.AsyncClient:
         # Made on first use, inside the running loop, and closed by the lifespan.

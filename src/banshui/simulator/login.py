@@ -1,7 +1,7 @@
 """The login steps of the site: password, send code, submit code, choose identity."""
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 from banshui.simulator import errors, sessions, wording
 from banshui.simulator.bureau import Bureau
@@ -82,7 +82,7 @@ def send_code(bureau: Bureau, flow_id: str) -> Sms:
         raise errors.flow_past_step()
 
     now = bureau.clock.now()
-    _within_daily_limit(bureau, flow)
+    _within_daily_limit(bureau, flow, bureau_day(now))
 
     if flow.code is not None and not flow.code.used:
         flow.superseded.add(flow.code.value)
@@ -96,8 +96,7 @@ def send_code(bureau: Bureau, flow_id: str) -> Sms:
     return bureau.state.record_sms(flow.phone, wording.SENDER, text, now, flow.cause)
 
 
-def _within_daily_limit(bureau: Bureau, flow: Flow) -> None:
-    day = bureau_day(bureau.clock.now())
+def _within_daily_limit(bureau: Bureau, flow: Flow, day: date) -> None:
     if bureau.state.codes_sent[(flow.phone, day)] < bureau.config.daily_code_limit:
         return
 

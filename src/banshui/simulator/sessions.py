@@ -42,7 +42,8 @@ def live_sessions_of(bureau: Bureau, person_id: str, region: str) -> list[Sessio
 
 
 def end(bureau: Bureau, session: Session, reason: EndReason) -> None:
-    # Only a login ending a session in use breaks a lease; a drop is the test's.
+    # Only a login ending a session in use breaks a lease; a drop is a fault the
+    # bureau was told to cause, not something banshui did.
     if reason == "replaced" and session.held:
         bureau.state.violations.lease_broken += 1
 

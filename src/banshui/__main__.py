@@ -1,0 +1,5 @@
+"""``python -m banshui`` is the ``banshui`` command."""
+
+from banshui.cli.main import main
+
+main()

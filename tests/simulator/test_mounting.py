@@ -1,0 +1,50 @@
+"""Mounted under /sim in another app, the simulator answers at its relative routes."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+
+from banshui.simulator import SimConfig, create_app
+
+from .cast import TAX_A, enrol
+from .steps import log_in, session
+
+
+def _host_with_simulator() -> FastAPI:
+    simulator = create_app(SimConfig(delivery_delay_ms=1))
+
+    @asynccontextmanager
+    async def lifespan(host: FastAPI) -> AsyncIterator[None]:
+        async with simulator.router.lifespan_context(simulator):
+            yield
+
+    host = FastAPI(lifespan=lifespan)
+    host.mount("/sim", simulator)
+    return host
+
+
+async def test_a_login_through_the_mounted_simulator_works_with_its_cookie() -> None:
+    host = _host_with_simulator()
+    transport = httpx.ASGITransport(app=host)
+    client = httpx.AsyncClient(transport=transport, base_url="http://host/sim")
+
+    async with host.router.lifespan_context(host), client:
+        await enrol(client)
+        token = await log_in(client, TAX_A)
+
+        by_header = await session(client, token)
+        by_cookie = (await client.get("/api/session")).json()
+
+    assert by_header["data"]["tax_id"] == TAX_A
+    assert by_cookie["data"]["tax_id"] == TAX_A
+
+
+async def test_the_mounted_simulator_leaves_the_host_paths_alone() -> None:
+    host = _host_with_simulator()
+    transport = httpx.ASGITransport(app=host)
+
+    async with httpx.AsyncClient(transport=transport, base_url="http://host") as client:
+        assert (await client.get("/sim/healthz")).json() == {"ok": True}
+        assert (await client.get("/healthz")).status_code == 404
