@@ -18,3 +18,19 @@ LOGINS_FINISHED = Counter(
 SMS_REQUESTED = Counter(
     "banshui_sms_requested_total", "Verification codes banshui asked the bureau for"
 )
+CODES_EXTRACTED = Counter(
+    "banshui_codes_extracted_total", "SMS stored with a code in them", ["kind"]
+)
+FORWARDS_SENT = Counter(
+    "banshui_forwards_sent_total", "SMS forwarded to a bound real phone", ["channel"]
+)
+FORWARDS_FAILED = Counter(
+    "banshui_forwards_failed_total",
+    "Forwards that gave up after their retries",
+    ["channel"],
+)
+REFUSALS = Counter(
+    "banshui_refusals_total",
+    "Requests refused for their credentials (chat token, sender, provider key, PIN)",
+    ["face"],
+)

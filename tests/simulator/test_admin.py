@@ -141,3 +141,11 @@ async def test_the_violations_start_at_zero(bureau: httpx.AsyncClient) -> None:
         "over_quota_requests": 0,
         "total": 0,
     }
+
+
+async def test_a_reset_without_a_body_uses_the_configured_seed(
+    bureau: httpx.AsyncClient,
+) -> None:
+    response = await bureau.post("/admin/reset")
+
+    assert response.json() == {"seed": 1}

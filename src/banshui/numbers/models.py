@@ -24,6 +24,12 @@ class Number(Base):
     )
     bound_phone: Mapped[str | None] = mapped_column(String(11))
     service_ends_on: Mapped[date | None] = mapped_column(Date)
+    # The enterprise the customer bound it for (the chat command's 税号).
+    tax_id: Mapped[str | None] = mapped_column(String(18))
+    # The query page's PIN for this number, argon2-hashed; and its lockout.
+    pin_hash: Mapped[str | None] = mapped_column(String(200))
+    pin_failures: Mapped[int] = mapped_column(Integer, default=0)
+    pin_locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 

@@ -33,12 +33,14 @@ router = APIRouter(prefix="/admin")
 def _known_region(region: str) -> str:
     if region not in REGIONS:
         raise ValueError(f"{region!r} is not a region the simulator knows")
+
     return region
 
 
 def _known_identity(identity_code: str) -> str:
     if identity_code not in IDENTITIES:
         raise ValueError(f"{identity_code!r} is not an identity code (R7)")
+
     return identity_code
 
 
@@ -113,8 +115,9 @@ class Lease(Strict):
 
 
 @router.post("/reset")
-async def reset(body: ResetRequest, bureau: BureauDep) -> Reply:
-    seed = body.seed if body.seed is not None else bureau.config.seed
+async def reset(bureau: BureauDep, body: ResetRequest | None = None) -> Reply:
+    asked = body.seed if body is not None else None
+    seed = asked if asked is not None else bureau.config.seed
     await bureau.reset(seed)
     return {"seed": seed}
 

@@ -95,6 +95,7 @@ class Carrier:
         # The phone receives the SMS once; its app re-sends the very same request.
         fields = smsforwarder.form(sms, delivery, self._wall())
         attempts = self._config.delivery_attempts
+        failure: str | None = None
 
         for attempt in range(1, attempts + 1):
             sms.attempts = attempt

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-03 17:36:57.961336
+Create Date: 2026-12-03 17:42:36.012646
 """
 
 from __future__ import annotations
@@ -178,6 +178,14 @@ def upgrade() -> None:
         sa.Column("customer_id", sa.Integer(), nullable=True),
         sa.Column("bound_phone", sa.String(length=11), nullable=True),
         sa.Column("service_ends_on", sa.Date(), nullable=True),
+        sa.Column("tax_id", sa.String(length=18), nullable=True),
+        sa.Column("pin_hash", sa.String(length=200), nullable=True),
+        sa.Column("pin_failures", sa.Integer(), nullable=False),
+        sa.Column(
+            "pin_locked_until",
+            banshui.core.db.UtcDateTime(timezone=True),
+            nullable=True,
+        ),
         sa.Column(
             "created_at", banshui.core.db.UtcDateTime(timezone=True), nullable=False
         ),
