@@ -9,14 +9,18 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 
-from banshui.api import errors, health, hooks, logins
+from banshui.api import chat, errors, health, hooks, logins
+from banshui.api import forwarding as forwarding_routes
 from banshui.core.clock import Clock
 from banshui.core.migrate import upgrade
 from banshui.core.settings import Settings
 from banshui.demo.sandbox import set_up_sandbox
 from banshui.drivers.base import BureauDriver
 from banshui.drivers.http import HttpDriver
+from banshui.forwarding.worker import Forwarder
 from banshui.login.engine import LoginEngine
+from banshui.provider import api as provider_api
+from banshui.query import routes as query_routes
 from banshui.runtime import Runtime, build_runtime
 
 logger = logging.getLogger(__name__)
@@ -59,6 +63,11 @@ def create_app(
             if run_engine:
                 await engine.start()
                 stack.push_async_callback(engine.stop)
+            forwarder = Forwarder(runtime.db, runtime.clock, runtime.vault)
+            runtime.inbox.on_forwards(forwarder.wake)
+            runtime.extras["forwarder"] = forwarder
+            await forwarder.start()
+            stack.push_async_callback(forwarder.stop)
             yield
 
     app = FastAPI(
@@ -72,6 +81,10 @@ def create_app(
     app.include_router(logins.router)
     app.include_router(hooks.router)
     app.include_router(health.router)
+    app.include_router(forwarding_routes.router)
+    app.include_router(provider_api.router)
+    app.include_router(query_routes.router)
+    app.include_router(chat.router_for(settings))
     if sim_app is not None:
         app.state.simulator = sim_app
         app.mount(SIM_PATH, sim_app)

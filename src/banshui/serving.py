@@ -22,7 +22,9 @@ class Running:
 
 def bound_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
     """A listening socket, so the port is known before the app is made."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP spelled out: asyncio sets TCP_NODELAY only when it sees it,
+    # and without it every answer waits ~40 ms for Nagle.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(128)

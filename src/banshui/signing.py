@@ -68,7 +68,7 @@ def read_signed(headers: dict[str, str]) -> SignedRequest:
     key = headers.get(KEY_HEADER, "")
     stamp = headers.get(TIMESTAMP_HEADER, "")
     nonce = headers.get(NONCE_HEADER, "")
-    if not key or not stamp.isdigit() or len(stamp) > 12:
+    if not key or not (stamp.isascii() and stamp.isdigit()) or len(stamp) > 12:
         raise SignatureInvalid("missing key or timestamp")
     if not _NONCE.match(nonce):
         raise SignatureInvalid("missing or malformed nonce")

@@ -1,4 +1,4 @@
-"""A tiny real webhook receiver, standing in for the target an SmsForwarder posts to.
+"""A tiny real webhook receiver, standing in for the target a gateway app posts to.
 
 One server runs in its own thread for the whole test session; each test gets its
 own hook path on it, so starting and stopping a server costs no test any time.
@@ -20,11 +20,21 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 
+@dataclass(frozen=True)
+class Received:
+    """One request as it came in: the path with its query, headers, raw body."""
+
+    target: str
+    headers: dict[str, str]
+    body: bytes
+
+
 @dataclass
 class Gateway:
     url: str
     posts: list[dict[str, str]] = field(default_factory=list)
-    refused: int = 0
+    received: list[Received] = field(default_factory=list)
+    refused: list[Received] = field(default_factory=list)
     refuse_next: int = 0
 
     async def wait_for(self, count: int) -> list[dict[str, str]]:
@@ -53,15 +63,26 @@ class GatewayServer:
 
     async def _hook(self, request: Request) -> PlainTextResponse:
         gateway = self.hooks[request.path_params["name"]]
+        received = await _received(request)
         if gateway.refuse_next > 0:
             gateway.refuse_next -= 1
-            gateway.refused += 1
+            gateway.refused.append(received)
             return PlainTextResponse("busy", status_code=500)
 
         # Decoded here by hand, so the test trusts no form library of the sender's.
-        body = (await request.body()).decode()
-        gateway.posts.append(dict(parse_qsl(body, keep_blank_values=True)))
+        form = received.body.decode()
+        gateway.posts.append(dict(parse_qsl(form, keep_blank_values=True)))
+        gateway.received.append(received)
         return PlainTextResponse("ok")
+
+
+async def _received(request: Request) -> Received:
+    target = request.scope["raw_path"].decode()
+    if request.scope["query_string"]:
+        target += "?" + request.scope["query_string"].decode()
+
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    return Received(target, headers, await request.body())
 
 
 @contextmanager

@@ -5,8 +5,16 @@ from fastapi import FastAPI
 
 from banshui.simulator import SimConfig, create_app
 
-from .cast import S1, TAX_A, Cast, admin, enrol
-from .steps import latest_code, log_in, outbox, send_code, start
+from .cast import S1, S2, TAX_A, ZHANG_ID, ZHANG_REAL, Cast, admin, enrol
+from .steps import (
+    latest_code,
+    log_in,
+    move_clock,
+    outbox,
+    send_code,
+    session,
+    start,
+)
 
 
 async def _codes_after_reset(bureau: httpx.AsyncClient, seed: int) -> list[str]:
@@ -149,3 +157,60 @@ async def test_a_reset_without_a_body_uses_the_configured_seed(
     response = await bureau.post("/admin/reset")
 
     assert response.json() == {"seed": 1}
+
+
+async def test_a_person_is_shown_with_their_phones_and_which_is_default(
+    bureau: httpx.AsyncClient, cast: Cast
+) -> None:
+    by_id = await admin(bureau, "GET", f"/admin/persons/{cast.zhang}")
+    by_id_number = await admin(bureau, "GET", f"/admin/persons/{ZHANG_ID}")
+
+    assert by_id == by_id_number
+    assert by_id == {
+        "person_id": cast.zhang,
+        "name": "张三",
+        "id_number": ZHANG_ID,
+        "phones": [
+            {"phone": ZHANG_REAL, "default": True},
+            {"phone": S1, "default": False},
+            {"phone": S2, "default": False},
+        ],
+        "default_phone": ZHANG_REAL,
+    }
+
+
+async def test_an_unknown_person_is_a_404(bureau: httpx.AsyncClient) -> None:
+    response = await bureau.get("/admin/persons/P0404")
+
+    assert response.status_code == 404
+
+
+async def test_the_idle_time_out_can_be_set_for_the_run(
+    bureau: httpx.AsyncClient, cast: Cast
+) -> None:
+    answer = await admin(bureau, "PUT", "/admin/config", {"session_idle_seconds": 60})
+    token = await log_in(bureau)
+    await move_clock(bureau, 59)
+    alive = await session(bureau, token)
+    await move_clock(bureau, 60)
+
+    assert answer == {"session_idle_seconds": 60, "flow_seconds": 600}
+    assert alive["code"] == 1000
+    assert (await session(bureau, token))["code"] == 2100
+
+
+async def test_a_reset_brings_back_the_apps_own_settings(
+    bureau: httpx.AsyncClient,
+) -> None:
+    await admin(bureau, "PUT", "/admin/config", {"session_idle_seconds": 60})
+
+    await admin(bureau, "POST", "/admin/reset", {"seed": 1})
+
+    config = await admin(bureau, "GET", "/admin/config")
+    assert config == {"session_idle_seconds": 1800, "flow_seconds": 600}
+
+
+async def test_settings_out_of_bounds_are_refused(bureau: httpx.AsyncClient) -> None:
+    for body in ({"session_idle_seconds": 0}, {"code_valid_seconds": 60}):
+        response = await bureau.put("/admin/config", json=body)
+        assert response.status_code == 422, body

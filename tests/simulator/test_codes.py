@@ -2,7 +2,7 @@
 
 import httpx
 
-from .cast import S1, TAX_A, Cast
+from .cast import S1, TAX_A, Cast, admin
 from .steps import (
     choose_identity,
     latest_code,
@@ -149,3 +149,30 @@ async def test_the_identity_step_needs_the_code_first(
 
     assert answer["code"] == 2101
     assert await outbox(bureau, S1)
+
+
+async def test_a_flow_left_for_ten_minutes_is_unknown(
+    bureau: httpx.AsyncClient, cast: Cast
+) -> None:
+    fresh = await start(bureau)
+    old = await start(bureau)
+    await move_clock(bureau, 599)
+    assert (await send_code(bureau, fresh))["code"] == 1000
+
+    await move_clock(bureau, 1)
+
+    assert (await send_code(bureau, old))["code"] == 2101
+    assert (await submit_code(bureau, fresh, await latest_code(bureau, S1)))[
+        "code"
+    ] == 2101
+
+
+async def test_the_flows_time_limit_can_be_set_for_the_run(
+    bureau: httpx.AsyncClient, cast: Cast
+) -> None:
+    await admin(bureau, "PUT", "/admin/config", {"flow_seconds": 60})
+    flow_id = await start(bureau)
+
+    await move_clock(bureau, 60)
+
+    assert (await send_code(bureau, flow_id))["code"] == 2101

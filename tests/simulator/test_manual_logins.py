@@ -24,7 +24,7 @@ async def test_manual_logins_are_delivered_before_the_answer(
 
     answer = await _by_hand(bureau, 17)
 
-    assert answer == {"sms_sent": 17, "stopped": None}
+    assert answer == {"sms_sent": 17, "logins": 17, "stopped": None}
     assert len(gateway.posts) == 17
     sent = await outbox(bureau, S1)
     assert {(sms["cause"], sms["delivery"]) for sms in sent} == {
@@ -65,7 +65,9 @@ async def test_manual_logins_use_the_phones_daily_quota(
 
     assert (await send_code(bureau, await start(bureau)))["code"] == 2040
     stats = await admin(bureau, "GET", "/admin/stats")
-    assert stats["phones"] == {S1: {"banshui": 3, "manual": 17, "total": 20, "left": 0}}
+    assert stats["phones"] == {
+        S1: {"banshui": 3, "manual": 17, "portal": 0, "total": 20, "left": 0}
+    }
 
 
 async def test_manual_logins_stop_at_the_daily_limit_without_a_violation(

@@ -8,8 +8,9 @@ from fastapi import FastAPI
 
 from banshui.simulator import SimConfig, create_app
 
-from .cast import TAX_A, enrol
-from .steps import log_in, session
+from .cast import SHENZHEN, TAX_A, enrol
+from .portal import ask_to_add, type_code
+from .steps import latest_code, log_in, session
 
 
 def _host_with_simulator() -> FastAPI:
@@ -48,3 +49,21 @@ async def test_the_mounted_simulator_leaves_the_host_paths_alone() -> None:
     async with httpx.AsyncClient(transport=transport, base_url="http://host") as client:
         assert (await client.get("/sim/healthz")).json() == {"ok": True}
         assert (await client.get("/healthz")).status_code == 404
+
+
+async def test_a_face_checks_qr_address_keeps_the_mounts_prefix() -> None:
+    host = _host_with_simulator()
+    transport = httpx.ASGITransport(app=host)
+    client = httpx.AsyncClient(transport=transport, base_url="http://host/sim")
+
+    async with host.router.lifespan_context(host), client:
+        await enrol(client)
+        asked = await ask_to_add(client, "13100000009", SHENZHEN)
+        code = await latest_code(client, "13100000009")
+        typed = await type_code(client, asked["data"]["request_id"], code)
+        qr_url = typed["data"]["qr_url"]
+        page = (await client.get(qr_url)).json()
+
+    face_check_id = typed["data"]["face_check_id"]
+    assert qr_url == f"http://host/sim/face-checks/{face_check_id}"
+    assert page["data"]["status"] == "pending"

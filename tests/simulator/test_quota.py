@@ -79,4 +79,6 @@ async def test_the_stats_show_what_is_left_of_the_day(
     stats = await admin(bureau, "GET", "/admin/stats")
 
     assert stats["day"] == "2026-12-03"
-    assert stats["phones"] == {S1: {"banshui": 3, "manual": 0, "total": 3, "left": 17}}
+    assert stats["phones"] == {
+        S1: {"banshui": 3, "manual": 0, "portal": 0, "total": 3, "left": 17}
+    }

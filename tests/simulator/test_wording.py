@@ -9,7 +9,7 @@ import httpx
 from hypothesis import given
 from hypothesis import strategies as st
 
-from banshui.simulator.smsforwarder import sign
+from banshui.simulator.gateways.smsforwarder import sign
 
 from .cast import S1, TAX_A, Cast, admin, relation
 from .steps import code_in, outbox, send_code, start

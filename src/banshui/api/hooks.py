@@ -8,9 +8,14 @@ from fastapi.responses import JSONResponse
 from banshui.api.deps import runtime_of
 from banshui.api.errors import error_response
 from banshui.metrics import SIGNATURE_FAILURES, SMS_RECEIVED
-from banshui.sms.gateways.base import InboundRequest, MalformedSms, SignatureRefused
+from banshui.sms.gateways.base import (
+    AcknowledgesItsOwnWay,
+    InboundRequest,
+    MalformedSms,
+    SignatureRefused,
+)
 from banshui.sms.gateways.registry import gateway_for
-from banshui.sms.sources import SECRET_PURPOSE, find_source
+from banshui.sms.sources import SECRET_PURPOSE, find_source, webhook_url
 
 router = APIRouter()
 
@@ -26,7 +31,12 @@ async def receive_sms(kind: str, name: str, request: Request) -> Response:
     runtime = runtime_of(request)
     gateway = gateway_for(kind)
     source = await find_source(runtime.db, kind, name)
-    inbound = await _inbound(request, source.public_url)
+    # Signatures over the URL use the one the gateway was given: the source's
+    # public URL, else the webhook URL `banshui source add` printed.
+    public_url = source.public_url or webhook_url(
+        runtime.settings.public_url, kind, name
+    )
+    inbound = await _inbound(request, public_url, name)
     if inbound is None:
         return error_response(413, "too_large", "the body is larger than 64 KiB")
 
@@ -43,12 +53,18 @@ async def receive_sms(kind: str, name: str, request: Request) -> Response:
     except MalformedSms as error:
         return error_response(422, "invalid", error.message, error.field)
 
-    SMS_RECEIVED.labels(source=name).inc(sum(not s.duplicate for s in stored))
+    count = sum(s.id is not None for s in stored)
+    SMS_RECEIVED.labels(source=name).inc(count)
     # A duplicate is answered with success: the gateway must stop retrying.
-    return JSONResponse({"ok": True, "stored": sum(not s.duplicate for s in stored)})
+    if isinstance(gateway, AcknowledgesItsOwnWay):
+        answer = gateway.acknowledgement()
+        return Response(answer.body, media_type=answer.media_type)
+    return JSONResponse({"ok": True, "stored": count})
 
 
-async def _inbound(request: Request, public_url: str | None) -> InboundRequest | None:
+async def _inbound(
+    request: Request, public_url: str, source: str
+) -> InboundRequest | None:
     body = await request.body()
     if len(body) > MAX_BODY:
         return None
@@ -61,10 +77,8 @@ async def _inbound(request: Request, public_url: str | None) -> InboundRequest |
         parsed = await request.form()
         form = {key: str(value) for key, value in parsed.items()}
 
-    url = str(request.url)
-    if public_url:
-        # Proxies change scheme, host and port: sign checks use the public URL.
-        url = public_url + (f"?{request.url.query}" if request.url.query else "")
+    # Proxies change scheme, host and port: sign checks use the public URL.
+    url = public_url + (f"?{request.url.query}" if request.url.query else "")
     return InboundRequest(
         method=request.method,
         url=url,
@@ -72,4 +86,5 @@ async def _inbound(request: Request, public_url: str | None) -> InboundRequest |
         query=dict(request.query_params),
         body=body,
         form=form,
+        source=source,
     )

@@ -117,11 +117,8 @@ def tenant_add(name: str, as_json: Json = False) -> None:
             {"id": made.tenant.id, "name": made.tenant.name, "api_key": made.api_key}
         )
         return
-    table(
-        "tenant",
-        ["id", "name", "API key (shown once)"],
-        [[made.tenant.id, made.tenant.name, made.api_key]],
-    )
+    table("tenant", ["id", "name"], [[made.tenant.id, made.tenant.name]])
+    out.print(f"API key (shown once): {made.api_key}", highlight=False, soft_wrap=True)
 
 
 @source_app.command("add")
@@ -177,11 +174,9 @@ def source_add(
             }
         )
         return
-    table(
-        "source",
-        ["id", "kind", "name", "webhook URL"],
-        [[source.id, source.kind, source.name, url]],
-    )
+    table("source", ["id", "kind", "name"], [[source.id, source.kind, source.name]])
+    # On a line of its own, so it can be copied whole into the gateway's settings.
+    out.print(f"webhook URL: {url}", highlight=False, soft_wrap=True)
 
 
 @db_app.command("upgrade")

@@ -61,7 +61,13 @@ def run(work: Callable[[], Awaitable[_T]]) -> _T:
         raise
 
 
-from banshui.cli import commands  # noqa: E402,F401  (registers the commands)
+# The command modules register themselves on ``app`` as they are imported.
+from banshui.cli import (  # noqa: E402
+    commands,  # noqa: F401
+    forwarding,  # noqa: F401
+    inbox,  # noqa: F401
+    numbers,  # noqa: F401
+)
 
 
 def main() -> None:

@@ -22,7 +22,8 @@ def emit_json(value: Any) -> None:
 def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     shown = Table(title=title, title_justify="left")
     for column in columns:
-        shown.add_column(column)
+        # Fold, never cut: a webhook URL or an API key must print whole.
+        shown.add_column(column, overflow="fold")
     for row in rows:
         shown.add_row(*("" if cell is None else str(cell) for cell in row))
     out.print(shown)

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     var_dir: Path = Path("./var")
     secret_key: SecretStr | None = None
     secret_key_file: Path | None = None
+    # The chat robot's bearer token; without one, /hooks/chat answers 503.
+    chat_token: SecretStr | None = None
+    chat_token_file: Path | None = None
     driver: Literal["http", "browser"] = "http"
     simulator: Literal["on", "off"] = "on"
     simulator_url: str | None = None
@@ -60,11 +63,17 @@ class Settings(BaseSettings):
 def load_settings(**overrides: object) -> Settings:
     """Read the environment, turning pydantic's report into one sentence."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as error:
         first = error.errors()[0]
         name = "BANSHUI_" + str(first["loc"][0]).upper()
         raise SettingsError(f"{name}: {first['msg']}") from None
+
+    # A key that was given is checked now, so a bad one stops start-up by name;
+    # a missing one is only generated when the runtime is built.
+    if settings.secret_key is not None or settings.secret_key_file is not None:
+        load_secret_key(settings)
+    return settings
 
 
 def load_secret_key(settings: Settings) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import os
 
 from cryptography.exceptions import InvalidTag
@@ -31,8 +32,13 @@ class Vault:
         if not token.startswith(PREFIX):
             raise VaultError("not a sealed secret")
 
-        raw = base64.b64decode(token[len(PREFIX) :])
+        try:
+            raw = base64.b64decode(token[len(PREFIX) :], validate=True)
+        except binascii.Error:
+            raise VaultError("not a sealed secret") from None
         nonce, sealed = raw[:NONCE_BYTES], raw[NONCE_BYTES:]
+        if len(nonce) < NONCE_BYTES:
+            raise VaultError("not a sealed secret")
         try:
             return self._aead.decrypt(nonce, sealed, purpose.encode()).decode()
         except InvalidTag:

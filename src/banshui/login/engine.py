@@ -185,12 +185,16 @@ class LoginEngine:
         lane = LaneKey(plan.person.id, plan.enterprise.region)
         await self._set(
             progress,
-            Status.WAITING_LANE if self._lanes.busy(lane) else Status.QUEUED,
+            Status.QUEUED,
             account_id=plan.account.id,
             person_id=plan.person.id,
             region=lane.region,
         )
 
+        # No await between the check and taking a free lane: two requests asked
+        # at once must not both see it free, or the one that waits shows queued.
+        if self._lanes.busy(lane):
+            await self._set(progress, Status.WAITING_LANE)
         await self._lanes.acquire(lane, login_id)
         self._held[login_id] = lane
         outcome = await self._reuse(progress, plan, lane)
@@ -465,7 +469,11 @@ def _check_identity(flow: Flow, tax_id: str, identity_code: str) -> None:
     if not flow.identities:
         return
     for identity in flow.identities:
-        if identity.tax_id == tax_id and identity.confirmed:
+        if (
+            identity.tax_id == tax_id
+            and identity.identity_code == identity_code
+            and identity.confirmed
+        ):
             return
     raise LoginFailed(
         f"the bureau lists no confirmed identity for {tax_id}: confirm the "

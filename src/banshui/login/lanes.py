@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import NamedTuple
 
 
@@ -23,12 +23,19 @@ class Lanes:
     def __init__(self) -> None:
         self._locks: dict[LaneKey, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._holders: dict[LaneKey, str] = {}
+        self._waiting: Counter[LaneKey] = Counter()
 
     def busy(self, key: LaneKey) -> bool:
-        return self._locks[key].locked()
+        # A released lock stays unlocked until the waiter it woke runs: count
+        # the waiters too, or a newcomer would take itself for first in line.
+        return self._locks[key].locked() or self._waiting[key] > 0
 
     async def acquire(self, key: LaneKey, login_id: str) -> None:
-        await self._locks[key].acquire()
+        self._waiting[key] += 1
+        try:
+            await self._locks[key].acquire()
+        finally:
+            self._waiting[key] -= 1
         self._holders[key] = login_id
 
     def release(self, key: LaneKey, login_id: str) -> None:

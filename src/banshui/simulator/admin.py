@@ -5,54 +5,38 @@ Answers are plain JSON; a refused request is a 4xx with `{"detail": sentence}`.
 
 import asyncio
 from collections import Counter
-from typing import Annotated, Literal
+from typing import Annotated, Self
 
-from fastapi import APIRouter
-from pydantic import (
-    AfterValidator,
-    AnyHttpUrl,
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
-    Field,
-)
+from fastapi import APIRouter, Path
+from pydantic import AnyHttpUrl, AwareDatetime, Field, model_validator
 
-from banshui.simulator import login, sessions
+from banshui.simulator import face_checks, login, sessions
 from banshui.simulator.answers import BureauDep, Reply
 from banshui.simulator.bureau import Bureau
 from banshui.simulator.clock import bureau_day
 from banshui.simulator.errors import BureauError
 from banshui.simulator.identities import IDENTITIES
-from banshui.simulator.phones import normalise_mobile
+from banshui.simulator.inputs import (
+    IdentityCode,
+    IdNumber,
+    Mobile,
+    PathToken,
+    Region,
+    Strict,
+    TaxId,
+)
 from banshui.simulator.regions import REGIONS, region_name
-from banshui.simulator.state import Delivery, Session, Sms
+from banshui.simulator.state import (
+    Delivery,
+    FaceCheck,
+    GatewayKind,
+    LoginMode,
+    Person,
+    Session,
+    Sms,
+)
 
 router = APIRouter(prefix="/admin")
-
-
-def _known_region(region: str) -> str:
-    if region not in REGIONS:
-        raise ValueError(f"{region!r} is not a region the simulator knows")
-
-    return region
-
-
-def _known_identity(identity_code: str) -> str:
-    if identity_code not in IDENTITIES:
-        raise ValueError(f"{identity_code!r} is not an identity code (R7)")
-
-    return identity_code
-
-
-Mobile = Annotated[str, AfterValidator(normalise_mobile)]
-Region = Annotated[str, AfterValidator(_known_region)]
-IdentityCode = Annotated[str, AfterValidator(_known_identity)]
-IdNumber = Annotated[str, Field(pattern=r"^\d{17}[\dXx]$")]
-TaxId = Annotated[str, Field(pattern=r"^[0-9A-Z]{15,20}$")]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class ResetRequest(Strict):
@@ -81,6 +65,7 @@ class NewRelation(Strict):
     tax_id: TaxId
     identity_code: IdentityCode
     confirmed: bool = True
+    face_check_on_issue: bool = False
 
 
 class NewPhone(Strict):
@@ -91,11 +76,36 @@ class NewPhone(Strict):
 
 class DeliveryConfig(Strict):
     url: AnyHttpUrl
-    kind: Literal["smsforwarder"] = "smsforwarder"
+    kind: GatewayKind = "smsforwarder"
     secret: str | None = Field(default=None, max_length=256)
     slot: int = Field(default=1, ge=1, le=2)
     device_mark: str = Field(default="banshui-sim", max_length=64)
     carrier_name: str = Field(default="中国移动", max_length=16)
+    key: str | None = Field(default=None, min_length=1, max_length=128)
+    device_id: str | None = Field(default=None, min_length=1, max_length=64)
+    webhook_id: str | None = Field(default=None, min_length=1, max_length=64)
+    account_sid: str | None = Field(default=None, pattern=r"^AC[0-9a-f]{32}$")
+    public_url: AnyHttpUrl | None = None
+
+    @model_validator(mode="after")
+    def _signable(self) -> Self:
+        # Only SmsForwarder may post unsigned; the others always sign.
+        if self.kind != "smsforwarder" and not self.secret:
+            raise ValueError(f"a {self.kind} delivery needs a secret to sign with")
+
+        if self.kind == "generic" and self.key is None:
+            raise ValueError("a generic delivery needs the key its requests name")
+
+        return self
+
+
+class RegionLogin(Strict):
+    login: LoginMode
+
+
+class RunConfig(Strict):
+    session_idle_seconds: int | None = Field(default=None, ge=1, le=30 * 86400)
+    flow_seconds: int | None = Field(default=None, ge=1, le=86400)
 
 
 class ManualLogins(Strict):
@@ -161,7 +171,11 @@ async def add_enterprise(body: NewEnterprise, bureau: BureauDep) -> Reply:
 @router.post("/relations")
 async def set_relation(body: NewRelation, bureau: BureauDep) -> Reply:
     relation = bureau.state.set_relation(
-        body.person_id, body.tax_id, body.identity_code, body.confirmed
+        body.person_id,
+        body.tax_id,
+        body.identity_code,
+        body.confirmed,
+        body.face_check_on_issue,
     )
     return {
         "person_id": relation.person_id,
@@ -169,6 +183,7 @@ async def set_relation(body: NewRelation, bureau: BureauDep) -> Reply:
         "identity_code": relation.identity_code,
         "identity_name": IDENTITIES[relation.identity_code],
         "confirmed": relation.confirmed,
+        "face_check_on_issue": relation.face_check_on_issue,
     }
 
 
@@ -184,6 +199,18 @@ async def add_phone(body: NewPhone, bureau: BureauDep) -> Reply:
     }
 
 
+@router.get("/persons/{person_ref}")
+async def person(
+    person_ref: Annotated[str, Path(max_length=32)], bureau: BureauDep
+) -> Reply:
+    """A person by person id or ID number, with their phones (to check R1, R15)."""
+    found = bureau.state.persons.get(person_ref)
+    if found is None:
+        found = bureau.state.person_by_id_number(person_ref)
+
+    return _person(found)
+
+
 @router.put("/deliveries/{phone}")
 async def set_delivery(phone: Mobile, body: DeliveryConfig, bureau: BureauDep) -> Reply:
     delivery = Delivery(
@@ -193,6 +220,11 @@ async def set_delivery(phone: Mobile, body: DeliveryConfig, bureau: BureauDep) -
         slot=body.slot,
         device_mark=body.device_mark,
         carrier_name=body.carrier_name,
+        key=body.key,
+        device_id=body.device_id,
+        webhook_id=body.webhook_id,
+        account_sid=body.account_sid,
+        public_url=str(body.public_url) if body.public_url is not None else None,
     )
     bureau.state.deliveries[phone] = delivery
     return {"phone": phone, "url": delivery.url, "kind": delivery.kind}
@@ -206,28 +238,34 @@ async def remove_delivery(phone: Mobile, bureau: BureauDep) -> Reply:
 
 @router.post("/manual-logins")
 async def manual_logins(body: ManualLogins, bureau: BureauDep) -> Reply:
-    sent, stopped = _log_in_by_hand(bureau, body)
+    logins, sent, stopped = _log_in_by_hand(bureau, body)
 
     # Answer only once the carrier is done with them, delivered or failed.
     tasks = [task for sms in sent if (task := bureau.send(sms)) is not None]
     if tasks:
         await asyncio.wait(tasks)
 
-    return {"sms_sent": len(sent), "stopped": stopped}
+    return {"sms_sent": len(sent), "logins": logins, "stopped": stopped}
 
 
 def _log_in_by_hand(
     bureau: Bureau, body: ManualLogins
-) -> tuple[list[Sms], Reply | None]:
-    """Log in `count` times: the SMS it cost, and the refusal that ended it early."""
-    sent: list[Sms] = []
-    for _ in range(body.count):
-        try:
-            sent.append(login.log_in_by_hand(bureau, body.phone, body.tax_id))
-        except BureauError as refusal:
-            return sent, {"code": refusal.code, "message": refusal.message}
+) -> tuple[int, list[Sms], Reply | None]:
+    """Log in `count` times: how often, the SMS it cost, the refusal that stopped it.
 
-    return sent, None
+    A region without the SMS step (R12) lets the person in without any SMS.
+    """
+    sent: list[Sms] = []
+    for done in range(body.count):
+        try:
+            sms = login.log_in_by_hand(bureau, body.phone, body.tax_id)
+        except BureauError as refusal:
+            return done, sent, {"code": refusal.code, "message": refusal.message}
+
+        if sms is not None:
+            sent.append(sms)
+
+    return body.count, sent, None
 
 
 @router.post("/sessions/drop")
@@ -279,6 +317,45 @@ async def stats(bureau: BureauDep) -> Reply:
     return {"day": day.isoformat(), "phones": phones}
 
 
+@router.put("/regions/{region}")
+async def set_region_login(
+    region: Region, body: RegionLogin, bureau: BureauDep
+) -> Reply:
+    """How the region's login goes on after the password (R12)."""
+    bureau.state.region_logins[region] = body.login
+    return _region(bureau, region)
+
+
+@router.get("/regions")
+async def regions(bureau: BureauDep) -> Reply:
+    return {"regions": [_region(bureau, region) for region in REGIONS]}
+
+
+@router.get("/face-checks")
+async def list_face_checks(bureau: BureauDep) -> Reply:
+    checks = bureau.state.face_checks.values()
+    return {"face_checks": [_face_check(check) for check in checks]}
+
+
+@router.post("/face-checks/{face_check_id}/approve")
+async def approve_face_check(face_check_id: PathToken, bureau: BureauDep) -> Reply:
+    """The person scanned the QR code with 国家网络身份认证 and passed (R14, R15)."""
+    return _face_check(face_checks.approve(bureau, face_check_id))
+
+
+@router.get("/config")
+async def config(bureau: BureauDep) -> Reply:
+    return _config(bureau)
+
+
+@router.put("/config")
+async def configure(body: RunConfig, bureau: BureauDep) -> Reply:
+    """Settings for this run; a reset brings back the app's own."""
+    changes = body.model_dump(exclude_none=True)
+    bureau.configure(**changes)
+    return _config(bureau)
+
+
 @router.post("/carrier/drain")
 async def drain_carrier(bureau: BureauDep) -> Reply:
     await bureau.carrier.drain()
@@ -293,8 +370,48 @@ def _counts(bureau: Bureau, counts: Counter[str], codes_sent: int) -> Reply:
     return {
         "banshui": counts["banshui"],
         "manual": counts["manual"],
+        "portal": counts["portal"],
         "total": counts.total(),
         "left": max(0, bureau.config.daily_code_limit - codes_sent),
+    }
+
+
+def _config(bureau: Bureau) -> Reply:
+    return {
+        "session_idle_seconds": bureau.config.session_idle_seconds,
+        "flow_seconds": bureau.config.flow_seconds,
+    }
+
+
+def _region(bureau: Bureau, region: str) -> Reply:
+    login_mode = bureau.state.login_mode(region)
+    return {"region": region, "region_name": region_name(region), "login": login_mode}
+
+
+def _person(person: Person) -> Reply:
+    phones = [
+        {"phone": phone, "default": phone == person.default_phone}
+        for phone in person.phones
+    ]
+    return {
+        "person_id": person.person_id,
+        "name": person.name,
+        "id_number": person.id_number,
+        "phones": phones,
+        "default_phone": person.default_phone,
+    }
+
+
+def _face_check(check: FaceCheck) -> Reply:
+    adding = check.purpose == "add_phone"
+    return {
+        "face_check_id": check.face_check_id,
+        "purpose": check.purpose,
+        "person_id": check.person_id,
+        "status": "approved" if check.approved else "pending",
+        "request_id": check.subject if adding else None,
+        "flow_id": None if adding else check.subject,
+        "created_at": check.created_at.isoformat(),
     }
 
 

@@ -1,7 +1,8 @@
 """What every answer of the simulator looks like, and how a request finds its bureau.
 
 Success is `{"code": 1000, "data": {...}}`; a business refusal is HTTP 200 with
-`{"code", "message"}`, as on the real site.
+`{"code", "message"}`, as on the real site. A server fault the bureau was told to
+cause is HTTP 503 with `{"code": 503, "message"}`.
 """
 
 from typing import Annotated, Any
@@ -10,7 +11,7 @@ from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 
 from banshui.simulator.bureau import Bureau
-from banshui.simulator.errors import BureauError, SetupError
+from banshui.simulator.errors import BureauError, SetupError, Unavailable
 
 Reply = dict[str, Any]
 
@@ -38,3 +39,8 @@ async def refusal(request: Request, error: Exception) -> JSONResponse:
 async def setup_refused(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, SetupError)
     return JSONResponse({"detail": error.detail}, status_code=error.status)
+
+
+async def unavailable(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, Unavailable)
+    return JSONResponse({"code": 503, "message": error.message}, status_code=503)

@@ -1,21 +1,30 @@
 """The login site's JSON API: the steps of a login and what a session can do.
 
 Routes are relative, so the app serves them at `/` alone or under `/sim` mounted.
+The steps of a login (the POSTs under /api/login) meet the faults slow_ms and
+error_5xx when they are switched on.
 """
 
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Annotated
 
-from fastapi import APIRouter, Cookie, Depends, Header, Response
+from fastapi import APIRouter, Cookie, Depends, Header, Request, Response
 from pydantic import BaseModel, Field
 
-from banshui.simulator import invoices, login, sessions
+from banshui.simulator import invoices, login, sessions, slider
 from banshui.simulator.answers import BureauDep, Reply, ok
 from banshui.simulator.bureau import Bureau
 from banshui.simulator.clock import bureau_day
+from banshui.simulator.errors import Unavailable
+from banshui.simulator.face_api import qr_url
+from banshui.simulator.faults import Outage
 from banshui.simulator.identities import identity_name
+from banshui.simulator.inputs import PathToken
 from banshui.simulator.phones import mask
 from banshui.simulator.regions import region_name
-from banshui.simulator.state import Relation, Session
+from banshui.simulator.state import FaceCheck, Flow, Relation, Session
 
 SESSION_COOKIE = "SIMSESSION"
 
@@ -32,6 +41,10 @@ class FlowStep(BaseModel):
     flow_id: str = Field(max_length=64)
 
 
+class SliderStep(FlowStep):
+    offset: int = Field(ge=-10_000, le=10_000)
+
+
 class CodeStep(FlowStep):
     code: str = Field(max_length=16)
 
@@ -39,6 +52,7 @@ class CodeStep(FlowStep):
 class IdentityStep(FlowStep):
     tax_id: str = Field(max_length=64)
     identity_code: str = Field(max_length=4)
+    business: login.Business | None = None
 
 
 class SwitchRequest(BaseModel):
@@ -57,37 +71,155 @@ def current_session(
 SessionDep = Annotated[Session, Depends(current_session)]
 
 
+@dataclass(frozen=True)
+class Taken:
+    """A login step's answer, and what a 503 answered after it should name."""
+
+    answer: Reply
+    flow_id: str | None = None
+    sms_id: int | None = None
+
+
+async def _step(
+    bureau: Bureau, step: str, act: Callable[[], Taken], flow_id: str | None = None
+) -> Reply:
+    """Take a login step as the faults let it answer: late, or 503 around its effect."""
+    faults = bureau.state.faults
+    delay_ms = faults.slowness_ms(step, bureau.clock.now(), flow_id)
+    if delay_ms:
+        await asyncio.sleep(delay_ms / 1000)
+
+    outage = faults.outage()
+    if outage == "before":
+        _record_outage(bureau, step, "before", Taken({}, flow_id))
+        raise Unavailable
+
+    taken = act()
+    if outage == "after":
+        effect = replace(taken, flow_id=taken.flow_id or flow_id)
+        _record_outage(bureau, step, "after", effect)
+        raise Unavailable
+
+    return taken.answer
+
+
+def _record_outage(bureau: Bureau, step: str, outage: Outage, taken: Taken) -> None:
+    flow = bureau.state.flows.get(taken.flow_id) if taken.flow_id else None
+    phone = flow.phone if flow is not None else None
+    bureau.state.faults.record_outage(
+        step, outage, bureau.clock.now(), taken.flow_id, phone, taken.sms_id
+    )
+
+
 @router.post("/login/password")
 async def password_step(body: PasswordStep, bureau: BureauDep) -> Reply:
-    flow = login.start(bureau, body.tax_id, body.account, body.password, "banshui")
+    def act() -> Taken:
+        flow = login.start(bureau, body.tax_id, body.account, body.password, "banshui")
+        return Taken(ok(_after_password(bureau, flow)), flow.flow_id)
+
+    return await _step(bureau, "password", act)
+
+
+def _after_password(bureau: Bureau, flow: Flow) -> Reply:
+    """What the region asks for next (R12): identities, a slider or the SMS step."""
+    if flow.verified:
+        relations = login.identities(bureau, flow)
+        listed = [_identity(bureau, relation) for relation in relations]
+        return {"next": "identity", "flow_id": flow.flow_id, "identities": listed}
+
+    if flow.slider is not None:
+        challenge = {
+            "challenge_id": flow.slider.challenge_id,
+            "width": flow.slider.width,
+        }
+        return {"next": "slider", "flow_id": flow.flow_id, "slider": challenge}
+
+    return _sms_step(flow)
+
+
+def _sms_step(flow: Flow) -> Reply:
+    assert flow.phone is not None
+    return {"next": "sms", "flow_id": flow.flow_id, "phone_masked": mask(flow.phone)}
+
+
+@router.get("/login/slider/{challenge_id}")
+async def slider_answer(challenge_id: PathToken, bureau: BureauDep) -> Reply:
+    """The simulated slider's answer, published so that anyone may solve it."""
+    challenge = slider.challenge(bureau, challenge_id)
     return ok(
-        {"next": "sms", "flow_id": flow.flow_id, "phone_masked": mask(flow.phone)}
+        {
+            "challenge_id": challenge.challenge_id,
+            "width": challenge.width,
+            "offset": challenge.offset,
+        }
     )
+
+
+@router.post("/login/slider")
+async def slider_step(body: SliderStep, bureau: BureauDep) -> Reply:
+    def act() -> Taken:
+        return Taken(ok(_sms_step(slider.solve(bureau, body.flow_id, body.offset))))
+
+    return await _step(bureau, "slider", act, body.flow_id)
 
 
 @router.post("/login/send-code")
 async def send_code(body: FlowStep, bureau: BureauDep) -> Reply:
-    sms = login.send_code(bureau, body.flow_id)
-    bureau.send(sms)
-    return ok({"sent": True, "valid_seconds": bureau.config.code_valid_seconds})
+    def act() -> Taken:
+        sms = login.send_code(bureau, body.flow_id)
+        bureau.send(sms)
+        valid_seconds = bureau.config.code_valid_seconds
+        return Taken(
+            ok({"sent": True, "valid_seconds": valid_seconds}), sms_id=sms.sms_id
+        )
+
+    return await _step(bureau, "send-code", act, body.flow_id)
 
 
 @router.post("/login/submit-code")
 async def submit_code(body: CodeStep, bureau: BureauDep) -> Reply:
-    relations = login.submit_code(bureau, body.flow_id, body.code)
-    identities = [_identity(bureau, relation) for relation in relations]
-    return ok({"next": "identity", "identities": identities})
+    def act() -> Taken:
+        relations = login.submit_code(bureau, body.flow_id, body.code)
+        identities = [_identity(bureau, relation) for relation in relations]
+        return Taken(ok({"next": "identity", "identities": identities}))
+
+    return await _step(bureau, "submit-code", act, body.flow_id)
 
 
 @router.post("/login/identity")
 async def choose_identity(
-    body: IdentityStep, bureau: BureauDep, response: Response
+    body: IdentityStep, bureau: BureauDep, request: Request, response: Response
 ) -> Reply:
-    session = login.choose_identity(
-        bureau, body.flow_id, body.tax_id, body.identity_code
-    )
-    response.set_cookie(SESSION_COOKIE, session.token, path="/", httponly=True)
-    return ok({"session_token": session.token, **_session(bureau, session)})
+    def act() -> Taken:
+        chosen = login.choose_identity(
+            bureau, body.flow_id, body.tax_id, body.identity_code, body.business
+        )
+        if isinstance(chosen, FaceCheck):
+            return Taken(ok(_face_check_step(request, chosen)))
+
+        return Taken(ok(_session_opened(bureau, chosen, response)))
+
+    return await _step(bureau, "identity", act, body.flow_id)
+
+
+@router.get("/login/face-check/{face_check_id}")
+async def face_check_status(face_check_id: PathToken, bureau: BureauDep) -> Reply:
+    check = login.issuing_face_check(bureau, face_check_id)
+    status = "approved" if check.approved else "pending"
+    return ok({"face_check_id": check.face_check_id, "status": status})
+
+
+@router.post("/login/face-check/{face_check_id}/session")
+async def session_after_face_check(
+    face_check_id: PathToken, bureau: BureauDep, response: Response
+) -> Reply:
+    def act() -> Taken:
+        session = login.session_after_face_check(bureau, face_check_id)
+        return Taken(ok(_session_opened(bureau, session, response)))
+
+    check = bureau.state.face_checks.get(face_check_id)
+    flow_id = check.subject if check is not None else None
+    return await _step(bureau, "face-check session", act, flow_id)
 
 
 @router.get("/session")
@@ -113,6 +245,19 @@ async def incoming_invoices(session: SessionDep, bureau: BureauDep) -> Reply:
     today = bureau_day(bureau.clock.now())
     listed = invoices.incoming(session.tax_id, today)
     return ok({"tax_id": session.tax_id, "invoices": listed})
+
+
+def _session_opened(bureau: Bureau, session: Session, response: Response) -> Reply:
+    response.set_cookie(SESSION_COOKIE, session.token, path="/", httponly=True)
+    return {"session_token": session.token, **_session(bureau, session)}
+
+
+def _face_check_step(request: Request, check: FaceCheck) -> Reply:
+    return {
+        "next": "face_check",
+        "face_check_id": check.face_check_id,
+        "qr_url": qr_url(request, check.face_check_id),
+    }
 
 
 def _identity(bureau: Bureau, relation: Relation) -> Reply:

@@ -1,14 +1,15 @@
-"""The simulator as an ASGI app: the login API, the admin API, a health check."""
+"""The simulator as an ASGI app: the login API, the natural-person portal, face
+checks' QR pages, the admin API, a health check."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from banshui.simulator import admin, answers, api
+from banshui.simulator import admin, admin_faults, answers, api, face_api, portal_api
 from banshui.simulator.bureau import Bureau
 from banshui.simulator.config import SimConfig
-from banshui.simulator.errors import BureauError, SetupError
+from banshui.simulator.errors import BureauError, SetupError, Unavailable
 
 
 def create_app(config: SimConfig | None = None) -> FastAPI:
@@ -30,10 +31,13 @@ def create_app(config: SimConfig | None = None) -> FastAPI:
     # The routes hold no state (each request finds its bureau through its app), so
     # every app shares them: including the routers instead would make each new
     # app analyse every route again on its first request.
-    app.router.routes.extend(api.router.routes)
+    for router in (api.router, portal_api.router, face_api.router):
+        app.router.routes.extend(router.routes)
+    app.router.routes.extend(admin_faults.router.routes)
     app.router.routes.extend(admin.router.routes)
     app.add_exception_handler(BureauError, answers.refusal)
     app.add_exception_handler(SetupError, answers.setup_refused)
+    app.add_exception_handler(Unavailable, answers.unavailable)
     app.add_api_route("/healthz", healthz, methods=["GET"])
     return app
 

@@ -2,7 +2,9 @@
 
 Delivery waits `delivery_delay_ms` of real time (an SMS takes a moment to arrive,
 whatever the bureau's clock says), keeps the order of SMS per phone, and retries
-a refused or failed post with back-off before recording the SMS as failed.
+a refused or failed post with back-off before recording the SMS as failed. The
+plan the faults drew for an SMS may lose it, delay it further, deliver it twice,
+or hold it back until the next SMS to its phone has arrived.
 """
 
 import asyncio
@@ -13,13 +15,17 @@ from functools import partial
 
 import httpx
 
-from banshui.simulator import smsforwarder
+from banshui.simulator import gateways
 from banshui.simulator.clock import wall_now
 from banshui.simulator.config import SimConfig
+from banshui.simulator.faults import CarrierPlan
+from banshui.simulator.gateways import Arrival, Posting
 from banshui.simulator.phones import mask
 from banshui.simulator.state import Delivery, Sms
 
 logger = logging.getLogger(__name__)
+
+_PLAIN = CarrierPlan()
 
 
 class Carrier:
@@ -32,24 +38,34 @@ class Carrier:
         self._wall = wall
         self._client: httpx.AsyncClient | None = None
         self._tails: dict[str, asyncio.Task[None]] = {}
+        self._held: dict[str, list[asyncio.Future[None]]] = {}
         self._pending: set[asyncio.Task[None]] = set()
 
     def hand_over(
-        self, sms: Sms, delivery: Delivery | None
+        self, sms: Sms, delivery: Delivery | None, plan: CarrierPlan = _PLAIN
     ) -> asyncio.Task[None] | None:
         """Start delivering an SMS; without a delivery it stays in the outbox only."""
         if delivery is None:
             return None
 
+        if plan.lose:
+            sms.delivery = "lost"
+            return None
+
         sms.delivery = "pending"
         loop = asyncio.get_running_loop()
-        due = loop.time() + self._config.delivery_delay_ms / 1000
-        previous = self._tails.get(sms.phone)
-        task = loop.create_task(self._deliver_in_turn(previous, due, sms, delivery))
+        delay_ms = self._config.delivery_delay_ms + plan.extra_delay_ms
+        due = loop.time() + delay_ms / 1000
+        if plan.hold_ms is not None:
+            return self._hold(due, sms, delivery, plan.copies, plan.hold_ms)
 
+        previous = self._tails.get(sms.phone)
+        releases = self._held.pop(sms.phone, [])
+        delivering = self._deliver_in_turn(
+            previous, due, sms, delivery, plan.copies, releases
+        )
+        task = self._track(loop.create_task(delivering), sms.phone)
         self._tails[sms.phone] = task
-        self._pending.add(task)
-        task.add_done_callback(partial(self._forget, sms.phone))
         return task
 
     async def drain(self) -> None:
@@ -63,6 +79,7 @@ class Carrier:
             task.cancel()
 
         await asyncio.gather(*tasks, return_exceptions=True)
+        self._held.clear()
 
     async def aclose(self) -> None:
         await self.cancel_pending()
@@ -70,6 +87,23 @@ class Carrier:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+
+    def _hold(
+        self, due: float, sms: Sms, delivery: Delivery, copies: int, hold_ms: int
+    ) -> asyncio.Task[None]:
+        # Out of the phone's line: the next SMS handed over neither waits for this
+        # one nor is overtaken by it, and lets it go once it has been delivered.
+        loop = asyncio.get_running_loop()
+        release: asyncio.Future[None] = loop.create_future()
+        self._held.setdefault(sms.phone, []).append(release)
+
+        held = self._deliver_when_released(release, hold_ms, due, sms, delivery, copies)
+        return self._track(loop.create_task(held), sms.phone)
+
+    def _track(self, task: asyncio.Task[None], phone: str) -> asyncio.Task[None]:
+        self._pending.add(task)
+        task.add_done_callback(partial(self._forget, phone))
+        return task
 
     def _forget(self, phone: str, task: asyncio.Task[None]) -> None:
         self._pending.discard(task)
@@ -82,49 +116,86 @@ class Carrier:
         due: float,
         sms: Sms,
         delivery: Delivery,
+        copies: int,
+        releases: list[asyncio.Future[None]],
     ) -> None:
-        # An SMS to a phone never overtakes the one sent to it before.
-        if previous is not None:
-            await asyncio.wait([previous])
+        try:
+            # An SMS to a phone never overtakes the one sent to it before.
+            if previous is not None:
+                await asyncio.wait([previous])
 
-        delay = due - asyncio.get_running_loop().time()
-        await asyncio.sleep(max(0.0, delay))
-        await self._deliver(sms, delivery)
+            await _sleep_until(due)
+            await self._deliver(sms, delivery, copies)
+        finally:
+            for release in releases:
+                if not release.done():
+                    release.set_result(None)
 
-    async def _deliver(self, sms: Sms, delivery: Delivery) -> None:
-        # The phone receives the SMS once; its app re-sends the very same request.
-        fields = smsforwarder.form(sms, delivery, self._wall())
+    async def _deliver_when_released(
+        self,
+        release: asyncio.Future[None],
+        hold_ms: int,
+        due: float,
+        sms: Sms,
+        delivery: Delivery,
+        copies: int,
+    ) -> None:
+        await asyncio.wait([release], timeout=hold_ms / 1000)
+        waiting = self._held.get(sms.phone, [])
+        if release in waiting:
+            waiting.remove(release)
+
+        await _sleep_until(due)
+        await self._deliver(sms, delivery, copies)
+
+    async def _deliver(self, sms: Sms, delivery: Delivery, copies: int) -> None:
+        arrival = gateways.arrive(sms, delivery, self._wall())
+        delivered = await self._send(arrival, gateways.first(arrival), primary=True)
+        sms.delivery = "delivered" if delivered else "failed"
+        if not delivered:
+            return
+
+        for _ in range(copies - 1):
+            posting = gateways.duplicate(arrival, self._wall())
+            await self._send(arrival, posting, primary=False)
+
+    async def _send(self, arrival: Arrival, posting: Posting, primary: bool) -> bool:
+        """Post with retries; whether the gateway took it in the end."""
+        sms, url = arrival.sms, arrival.delivery.url
         attempts = self._config.delivery_attempts
         failure: str | None = None
 
         for attempt in range(1, attempts + 1):
-            sms.attempts = attempt
-            failure = await self._post(delivery.url, fields)
+            if primary:
+                sms.attempts = attempt
+            failure = await self._post(url, posting)
             if failure is None:
-                sms.delivery = "delivered"
-                return
+                return True
 
             if attempt < attempts:
                 await asyncio.sleep(self._backoff(attempt))
+                posting = gateways.again(arrival, posting, self._wall())
 
-        sms.delivery = "failed"
         logger.warning(
             "SMS %s to %s not delivered to %s after %s attempts, last: %s",
             sms.sms_id,
             mask(sms.phone),
-            delivery.url,
+            url,
             attempts,
             failure,
         )
+        return False
 
     def _backoff(self, attempt: int) -> float:
         doublings: int = 2 ** (attempt - 1)
         return self._config.delivery_backoff_ms * doublings / 1000
 
-    async def _post(self, url: str, fields: dict[str, str]) -> str | None:
+    async def _post(self, url: str, posting: Posting) -> str | None:
         """Post once; why it failed, or None when the gateway took it."""
         try:
-            response = await self._http().post(url, data=fields)
+            response = await self._http().post(
+                url, content=posting.body, headers=posting.headers
+            )
         except httpx.HTTPError as error:
             return type(error).__name__
 
@@ -137,3 +208,8 @@ class Carrier:
             self._client = httpx.AsyncClient(timeout=timeout)
 
         return self._client
+
+
+async def _sleep_until(due: float) -> None:
+    delay = due - asyncio.get_running_loop().time()
+    await asyncio.sleep(max(0.0, delay))

@@ -13,6 +13,7 @@ class SimConfig:
     delivery_backoff_ms: int = 200
     delivery_timeout_seconds: float = 5.0
     session_idle_seconds: int = 1800
+    flow_seconds: int = 600
     code_valid_seconds: int = 300
     daily_code_limit: int = 20
     wrong_code_limit: int = 5

@@ -15,6 +15,12 @@ class BureauError(Exception):
         self.message = message
 
 
+class Unavailable(Exception):
+    """A server fault the bureau was told to cause: answered with HTTP 503."""
+
+    message = "系统繁忙，请稍后再试"
+
+
 class SetupError(Exception):
     """A refused admin request: the HTTP status and one plain sentence."""
 
@@ -56,6 +62,29 @@ def no_default_phone() -> BureauError:
     return BureauError(2059, "该用户未设置默认手机号，请使用手机号码登录")
 
 
+def person_not_found() -> BureauError:
+    # Transient (R11): the provincial bureau has not yet heard of the person.
+    return BureauError(2060, "所查询的自然人信息不存在，请核验输入信息是否有误")
+
+
+def slider_failed() -> BureauError:
+    return BureauError(2050, "滑块验证未通过，请重新拖动滑块完成验证")
+
+
+def real_name_mismatch() -> BureauError:
+    # Shanghai's carrier real-name check refuses a sub-number (R10, the guide's Q6).
+    return BureauError(
+        2070,
+        "姓名证件手机号不匹配。如您发生本人手机号实名认证未通过的情况，可于周一至周五，"
+        "8:00-20:00(节假日除外)拨打021-962600咨询处理。"
+        "目前系统暂不支持主副卡和集团业务中的号码使用人进行验证。",
+    )
+
+
+def face_check_pending() -> BureauError:
+    return BureauError(2080, "人脸识别认证尚未完成，请扫描二维码完成认证后再试")
+
+
 def daily_limit_reached() -> BureauError:
     return BureauError(2040, "该手机号码今日获取验证码次数已达上限，请明日再试")
 
@@ -86,6 +115,30 @@ def flow_past_step() -> BureauError:
 
 def flow_finished() -> BureauError:
     return BureauError(2101, "该登录流程已结束，请重新登录")
+
+
+def slider_first() -> BureauError:
+    return BureauError(2101, "请先完成滑块验证")
+
+
+def slider_not_expected() -> BureauError:
+    return BureauError(2101, "该登录流程无需滑块验证或已完成滑块验证")
+
+
+def unknown_challenge() -> BureauError:
+    return BureauError(2101, "滑块验证不存在或已失效，请重新登录")
+
+
+def unknown_face_check() -> BureauError:
+    return BureauError(2101, "人脸识别认证不存在或已失效")
+
+
+def unknown_phone_request() -> BureauError:
+    return BureauError(2101, "该手机号码添加申请不存在或已失效，请重新申请")
+
+
+def phone_request_past_step() -> BureauError:
+    return BureauError(2101, "该申请已完成短信验证，请勿重复操作")
 
 
 def unknown(what: str, value: str) -> SetupError:

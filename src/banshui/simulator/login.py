@@ -1,22 +1,29 @@
-"""The login steps of the site: password, send code, submit code, choose identity."""
+"""The login steps of the site: password, send code, submit code, choose identity.
+
+After the password each region goes on its own way (R12): the SMS step, a slider
+and then the SMS step, or straight to the choice of identities. Issuing for an
+enterprise may need the issuer's face check before the session (R14).
+"""
 
 import re
-from datetime import date, timedelta
+from typing import Literal
 
-from banshui.simulator import errors, sessions, wording
+from banshui.simulator import codes, errors, sessions, slider, wording
 from banshui.simulator.bureau import Bureau
-from banshui.simulator.clock import bureau_day
+from banshui.simulator.flows import new_flow, open_flow
 from banshui.simulator.phones import is_mobile
 from banshui.simulator.state import (
     Cause,
     Enterprise,
+    FaceCheck,
     Flow,
-    IssuedCode,
     Person,
     Relation,
     Session,
     Sms,
 )
+
+Business = Literal["issue", "receive"]
 
 _TAX_ID = re.compile(r"[0-9A-Z]{15,20}")
 
@@ -24,7 +31,7 @@ _TAX_ID = re.compile(r"[0-9A-Z]{15,20}")
 def start(
     bureau: Bureau, tax_id: str, account: str, password: str, cause: Cause
 ) -> Flow:
-    """The password step: checks in the site's order, then a flow for the SMS step."""
+    """The password step: checks in the site's order, then a flow for the next step."""
     enterprise = _taxpayer(bureau, tax_id)
 
     account = account.strip()
@@ -32,12 +39,25 @@ def start(
     if person is None:
         raise errors.not_registered()
 
+    if _lookup_lags(bureau, person, cause):
+        raise errors.person_not_found()
+
     # The password is the person's, whichever of their phones is the account (R2).
     if password != person.password:
         raise errors.wrong_password()
 
     sessions.confirmed_relation(bureau, person.person_id, enterprise.tax_id, None)
-    return _new_flow(bureau, person, enterprise, _code_phone(person, account), cause)
+    return _next_step(bureau, person, enterprise, account, cause)
+
+
+def _lookup_lags(bureau: Bureau, person: Person, cause: Cause) -> bool:
+    """Whether the person_not_found fault hits this password step (R11)."""
+    # Only calls through the API meet it: a person at the keyboard simply types it
+    # all again, so the admin's hand logins never see it.
+    if cause != "banshui":
+        return False
+
+    return bureau.state.faults.person_not_found(bureau.clock.now(), person.person_id)
 
 
 def _taxpayer(bureau: Bureau, tax_id: str) -> Enterprise:
@@ -47,6 +67,23 @@ def _taxpayer(bureau: Bureau, tax_id: str) -> Enterprise:
         raise errors.unknown_taxpayer()
 
     return enterprise
+
+
+def _next_step(
+    bureau: Bureau, person: Person, enterprise: Enterprise, account: str, cause: Cause
+) -> Flow:
+    mode = bureau.state.login_mode(enterprise.region)
+    if mode == "session":
+        # No code goes anywhere, so no phone is needed, not even a default one.
+        flow = new_flow(bureau, person, enterprise, None, cause)
+        flow.verified = True
+        return flow
+
+    flow = new_flow(bureau, person, enterprise, _code_phone(person, account), cause)
+    if mode == "slider_sms":
+        slider.new_challenge(bureau, flow)
+
+    return flow
 
 
 def _code_phone(person: Person, account: str) -> str:
@@ -60,112 +97,56 @@ def _code_phone(person: Person, account: str) -> str:
     return person.default_phone
 
 
-def _new_flow(
-    bureau: Bureau, person: Person, enterprise: Enterprise, phone: str, cause: Cause
-) -> Flow:
-    flow = Flow(
-        flow_id=bureau.state.new_token(),
-        person_id=person.person_id,
-        tax_id=enterprise.tax_id,
-        region=enterprise.region,
-        phone=phone,
-        cause=cause,
-    )
-    bureau.state.flows[flow.flow_id] = flow
-    return flow
-
-
 def send_code(bureau: Bureau, flow_id: str) -> Sms:
     """Issue a fresh code on the flow (replacing its last) and write its SMS (R3)."""
-    flow = _open_flow(bureau, flow_id)
+    flow = open_flow(bureau, flow_id)
     if flow.verified:
         raise errors.flow_past_step()
 
-    now = bureau.clock.now()
-    _within_daily_limit(bureau, flow, bureau_day(now))
+    if flow.slider is not None and not flow.slider_passed:
+        raise errors.slider_first()
 
-    if flow.code is not None and not flow.code.used:
-        flow.superseded.add(flow.code.value)
+    # Only a flow of a region without the SMS step lacks a phone, and it is
+    # verified from the start.
+    assert flow.phone is not None
+    now = bureau.clock.now()
+    code = codes.issue(bureau, flow, flow.phone, flow.cause, now)
 
     valid_seconds = bureau.config.code_valid_seconds
-    value = bureau.state.new_code(flow.phone)
-    flow.code = IssuedCode(value, expires_at=now + timedelta(seconds=valid_seconds))
-    bureau.state.codes_sent[(flow.phone, bureau_day(now))] += 1
-
-    text = wording.login_code_text(flow.region, value, flow.tax_id, valid_seconds)
+    text = wording.login_code_text(flow.region, code.value, flow.tax_id, valid_seconds)
     return bureau.state.record_sms(flow.phone, wording.SENDER, text, now, flow.cause)
-
-
-def _within_daily_limit(bureau: Bureau, flow: Flow, day: date) -> None:
-    if bureau.state.codes_sent[(flow.phone, day)] < bureau.config.daily_code_limit:
-        return
-
-    # A person at the keyboard may hit the limit; banshui never should.
-    if flow.cause == "banshui":
-        bureau.state.violations.over_quota_requests += 1
-
-    raise errors.daily_limit_reached()
-
-
-def _open_flow(bureau: Bureau, flow_id: str) -> Flow:
-    flow = bureau.state.flows.get(flow_id)
-    if flow is None:
-        raise errors.unknown_flow()
-
-    if flow.locked:
-        raise errors.code_locked()
-
-    return flow
 
 
 def submit_code(bureau: Bureau, flow_id: str, code: str) -> list[Relation]:
     """Check the code; on success list the person's identities in that region."""
-    flow = _open_flow(bureau, flow_id)
+    flow = open_flow(bureau, flow_id)
     code = code.strip()
 
-    if code in bureau.state.used_codes[flow.phone]:
-        bureau.state.violations.code_reused += 1
-        raise errors.code_expired()
+    if flow.phone is not None:
+        codes.refuse_reuse(bureau, flow.phone, code)
 
     if flow.verified:
         raise errors.flow_past_step()
 
-    _check_code(bureau, flow, code)
+    assert flow.phone is not None
+    codes.accept(bureau, flow, flow.phone, code)
+    flow.verified = True
+    return identities(bureau, flow)
+
+
+def identities(bureau: Bureau, flow: Flow) -> list[Relation]:
     return bureau.state.relations_in_region(flow.person_id, flow.region)
 
 
-def _check_code(bureau: Bureau, flow: Flow, code: str) -> None:
-    current = flow.code
-    if current is not None and code == current.value:
-        _use(bureau, flow, current)
-        return
-
-    if code in flow.superseded:
-        raise errors.code_expired()
-
-    flow.wrong_tries += 1
-    tries_left = bureau.config.wrong_code_limit - flow.wrong_tries
-    if tries_left <= 0:
-        flow.locked = True
-        raise errors.code_locked()
-
-    raise errors.wrong_code(tries_left)
-
-
-def _use(bureau: Bureau, flow: Flow, code: IssuedCode) -> None:
-    if bureau.clock.now() >= code.expires_at:
-        raise errors.code_expired()
-
-    code.used = True
-    bureau.state.used_codes[flow.phone].add(code.value)
-    flow.verified = True
-
-
 def choose_identity(
-    bureau: Bureau, flow_id: str, tax_id: str, identity_code: str
-) -> Session:
-    """The last step: a session for that enterprise and identity."""
-    flow = _open_flow(bureau, flow_id)
+    bureau: Bureau,
+    flow_id: str,
+    tax_id: str,
+    identity_code: str,
+    business: Business | None = None,
+) -> Session | FaceCheck:
+    """The last step: a session, or first the issuer's face check (R14)."""
+    flow = open_flow(bureau, flow_id)
     if flow.finished:
         raise errors.flow_finished()
 
@@ -179,18 +160,61 @@ def choose_identity(
     relation = sessions.confirmed_relation(
         bureau, flow.person_id, enterprise.tax_id, identity_code
     )
+    if business == "issue" and relation.face_check_on_issue:
+        return _face_check_for(bureau, flow, relation)
+
     flow.finished = True
     return sessions.open_session(bureau, relation, flow.region)
 
 
-def log_in_by_hand(bureau: Bureau, phone: str, tax_id: str) -> Sms:
-    """The person logs in at the site with that phone, reading the code off it."""
+def _face_check_for(bureau: Bureau, flow: Flow, relation: Relation) -> FaceCheck:
+    now = bureau.clock.now()
+    check = bureau.state.open_face_check("issue", flow.person_id, flow.flow_id, now)
+    check.tax_id = relation.tax_id
+    check.identity_code = relation.identity_code
+    return check
+
+
+def issuing_face_check(bureau: Bureau, face_check_id: str) -> FaceCheck:
+    check = bureau.state.face_checks.get(face_check_id)
+    if check is None or check.purpose != "issue":
+        raise errors.unknown_face_check()
+
+    return check
+
+
+def session_after_face_check(bureau: Bureau, face_check_id: str) -> Session:
+    """The session the identity step held back, once the issuer passed the check."""
+    check = issuing_face_check(bureau, face_check_id)
+    flow = open_flow(bureau, check.subject)
+    if flow.finished:
+        raise errors.flow_finished()
+
+    if not check.approved:
+        raise errors.face_check_pending()
+
+    assert check.tax_id is not None
+    relation = sessions.confirmed_relation(
+        bureau, flow.person_id, check.tax_id, check.identity_code
+    )
+    flow.finished = True
+    return sessions.open_session(bureau, relation, flow.region)
+
+
+def log_in_by_hand(bureau: Bureau, phone: str, tax_id: str) -> Sms | None:
+    """The person logs in at the site with that phone; the SMS it cost, if any.
+
+    They drag the slider and read the code off the phone themselves.
+    """
     person = bureau.state.owner_of(phone)
     flow = start(bureau, tax_id, phone, person.password, cause="manual")
-    sms = send_code(bureau, flow.flow_id)
+    flow.slider_passed = True
 
-    assert flow.code is not None
-    submit_code(bureau, flow.flow_id, flow.code.value)
+    sms: Sms | None = None
+    if not flow.verified:
+        sms = send_code(bureau, flow.flow_id)
+        assert flow.code is not None
+        submit_code(bureau, flow.flow_id, flow.code.value)
 
     relation = sessions.confirmed_relation(bureau, person.person_id, flow.tax_id, None)
     choose_identity(bureau, flow.flow_id, flow.tax_id, relation.identity_code)

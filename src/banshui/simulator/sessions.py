@@ -51,7 +51,10 @@ def end(bureau: Bureau, session: Session, reason: EndReason) -> None:
 
 
 def touch(bureau: Bureau, token: str | None) -> Session:
-    """The live session a token names, its idle timer restarted; else 2100."""
+    """The live session a token names, its idle timer restarted; else 2100.
+
+    Every check is a chance for the session_drop fault to find it dropped.
+    """
     session = bureau.state.sessions.get(token) if token else None
     if session is None:
         raise errors.session_ended()
@@ -59,6 +62,11 @@ def touch(bureau: Bureau, token: str | None) -> Session:
     now = bureau.clock.now()
     if not is_live(bureau, session, now):
         session.ended = session.ended or "idle"
+        raise errors.session_ended()
+
+    faults = bureau.state.faults
+    if faults.session_drop(now, session.person_id, session.region):
+        end(bureau, session, "dropped")
         raise errors.session_ended()
 
     session.last_seen = now

@@ -8,13 +8,20 @@ from typing import Literal
 
 from banshui.simulator import errors
 from banshui.simulator.clock import bureau_day
+from banshui.simulator.faults import Faults
 from banshui.simulator.phones import is_mobile
 
-Cause = Literal["banshui", "manual"]
-"""Who made the bureau send an SMS: a login through the API, or the person by hand."""
+Cause = Literal["banshui", "manual", "portal"]
+"""Who made the bureau send an SMS: a login through the API, the person logging in
+by hand, or the person adding a phone at the natural-person portal."""
 
-DeliveryState = Literal["kept", "pending", "delivered", "failed"]
+DeliveryState = Literal["kept", "pending", "delivered", "failed", "lost"]
 EndReason = Literal["replaced", "dropped", "idle"]
+LoginMode = Literal["sms", "session", "slider_sms"]
+"""How a region's login continues after the password (R12)."""
+
+GatewayKind = Literal["smsforwarder", "android-gateway", "twilio", "generic"]
+FacePurpose = Literal["add_phone", "issue"]
 
 
 @dataclass
@@ -44,6 +51,7 @@ class Relation:
     tax_id: str
     identity_code: str
     confirmed: bool
+    face_check_on_issue: bool = False
 
 
 @dataclass
@@ -51,6 +59,15 @@ class IssuedCode:
     value: str
     expires_at: datetime
     used: bool = False
+
+
+@dataclass(frozen=True)
+class SliderChallenge:
+    """A simulated slider captcha (滑块验证): drag the piece `offset` px of `width`."""
+
+    challenge_id: str
+    width: int
+    offset: int
 
 
 @dataclass
@@ -61,14 +78,52 @@ class Flow:
     person_id: str
     tax_id: str
     region: str
-    phone: str
+    phone: str | None
     cause: Cause
+    started_at: datetime
     code: IssuedCode | None = None
     superseded: set[str] = field(default_factory=set)
     wrong_tries: int = 0
     locked: bool = False
     verified: bool = False
     finished: bool = False
+    slider: SliderChallenge | None = None
+    slider_passed: bool = False
+
+
+@dataclass
+class PhoneRequest:
+    """Adding a phone at the natural-person portal (添加手机号 → 其他手机号, R15)."""
+
+    request_id: str
+    person_id: str
+    phone: str
+    default: bool
+    region: str
+    code: IssuedCode | None = None
+    superseded: set[str] = field(default_factory=set)
+    wrong_tries: int = 0
+    locked: bool = False
+    face_check_id: str | None = None
+    moved_from: str | None = None
+    added: bool = False
+
+
+@dataclass
+class FaceCheck:
+    """A face check in 国家网络身份认证, waiting for the person to scan its QR code.
+
+    `subject` is the portal request (add_phone) or the login flow (issue) it holds up.
+    """
+
+    face_check_id: str
+    purpose: FacePurpose
+    person_id: str
+    subject: str
+    created_at: datetime
+    approved: bool = False
+    tax_id: str | None = None
+    identity_code: str | None = None
 
 
 @dataclass
@@ -100,14 +155,23 @@ class Violations:
 
 @dataclass(frozen=True)
 class Delivery:
-    """Where the carrier hands the SMS of one phone: a gateway's webhook."""
+    """Where the carrier hands the SMS of one phone: a gateway's webhook.
+
+    `key` is the generic format's X-Banshui-Key; `public_url` is the URL a Twilio
+    signature covers when it differs from the one posted to (a proxy in between).
+    """
 
     url: str
-    kind: Literal["smsforwarder"]
+    kind: GatewayKind
     secret: str | None
     slot: int
     device_mark: str
     carrier_name: str
+    key: str | None = None
+    device_id: str | None = None
+    webhook_id: str | None = None
+    account_sid: str | None = None
+    public_url: str | None = None
 
 
 @dataclass
@@ -127,6 +191,9 @@ class BureauState:
 
     def __init__(self, seed: int) -> None:
         self.rng = random.Random(seed)
+        # Its own stream, so a region's slider leaves the codes of the others alone.
+        self.slider_rng = random.Random(f"{seed}/slider")
+        self.faults = Faults(seed)
         self.persons: dict[str, Person] = {}
         self.id_numbers: dict[str, str] = {}
         self.phone_owners: dict[str, str] = {}
@@ -139,6 +206,10 @@ class BureauState:
         self.violations = Violations()
         self.outbox: list[Sms] = []
         self.deliveries: dict[str, Delivery] = {}
+        self.region_logins: dict[str, LoginMode] = {}
+        self.sliders: dict[str, str] = {}
+        self.phone_requests: dict[str, PhoneRequest] = {}
+        self.face_checks: dict[str, FaceCheck] = {}
 
     def add_person(self, name: str, id_number: str, password: str) -> Person:
         id_number = id_number.upper()
@@ -160,12 +231,19 @@ class BureauState:
         return enterprise
 
     def set_relation(
-        self, person_id: str, tax_id: str, identity_code: str, confirmed: bool
+        self,
+        person_id: str,
+        tax_id: str,
+        identity_code: str,
+        confirmed: bool,
+        face_check_on_issue: bool = False,
     ) -> Relation:
         self.person(person_id)
         self.enterprise(tax_id)
 
-        relation = Relation(person_id, tax_id, identity_code, confirmed)
+        relation = Relation(
+            person_id, tax_id, identity_code, confirmed, face_check_on_issue
+        )
         self.relations[(person_id, tax_id, identity_code)] = relation
         return relation
 
@@ -221,6 +299,10 @@ class BureauState:
 
         return self.persons.get(person_id) if person_id is not None else None
 
+    def login_mode(self, region: str) -> LoginMode:
+        """How the region's login goes on after the password; SMS unless set (R12)."""
+        return self.region_logins.get(region, "sms")
+
     def person_by_id_number(self, id_number: str) -> Person:
         person_id = self.id_numbers.get(id_number.upper())
         if person_id is None:
@@ -247,6 +329,13 @@ class BureauState:
 
     def new_token(self) -> str:
         return f"{self.rng.getrandbits(128):032x}"
+
+    def open_face_check(
+        self, purpose: FacePurpose, person_id: str, subject: str, now: datetime
+    ) -> FaceCheck:
+        check = FaceCheck(self.new_token(), purpose, person_id, subject, now)
+        self.face_checks[check.face_check_id] = check
+        return check
 
     def new_code(self, phone: str) -> str:
         """Six seeded digits never accepted before on this phone.

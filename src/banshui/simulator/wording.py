@@ -29,3 +29,14 @@ def login_code_text(region: str, code: str, tax_id: str, valid_seconds: int) -> 
     template = _BY_REGION.get(region, _NATIONAL)
     minutes = max(1, valid_seconds // 60)
     return template.format(code=code, tax_id=tax_id, minutes=minutes)
+
+
+_PHONE_BINDING: Final = (
+    "【国家税务总局】您正在自然人电子税务局添加手机号码，验证码：{code}，"
+    "{minutes}分钟内有效，请勿泄露。如非本人操作，请忽略本短信。"
+)
+
+
+def phone_binding_text(code: str, valid_seconds: int) -> str:
+    """The SMS the natural-person portal sends to a phone being added (R15)."""
+    return _PHONE_BINDING.format(code=code, minutes=max(1, valid_seconds // 60))

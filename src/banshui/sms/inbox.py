@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -14,19 +15,27 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from banshui.core.clock import Clock, shanghai_day
 from banshui.core.db import Database
 from banshui.core.upsert import insert_ignoring_conflict
+from banshui.forwarding.queue import enqueue_forwards
 from banshui.sms.extraction import SmsKind, extract
 from banshui.sms.gateways.base import ReceivedSms, SignatureRefused, Verified
 from banshui.sms.models import CodeExpectation, InboundSms, Source, UsedNonce
 from banshui.sms.notify import CodeNotifier
+from banshui.sms.parts import gather
 
 # A code that arrives later than this after its request is not matched to it.
 MATCH_WINDOW = timedelta(minutes=10)
+# How long a code lives when its text does not say (the bureau's usual 5 minutes).
+DEFAULT_VALIDITY = timedelta(minutes=5)
+# Claims by time look no further back than this, however early ``since`` is.
+CLAIM_HORIZON = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
 class Stored:
+    # None for a duplicate, and for a part kept until its long SMS is whole.
     id: int | None
     duplicate: bool
+    forwards: int = 0
 
 
 class Inbox:
@@ -43,6 +52,11 @@ class Inbox:
         self._clock = clock
         self._notifier = notifier
         self._skew = skew
+        self._forward_listeners: list[Callable[[], None]] = []
+
+    def on_forwards(self, wake: Callable[[], None]) -> None:
+        """Call ``wake`` after a commit that queued forwards (the worker's bell)."""
+        self._forward_listeners.append(wake)
 
     async def store(
         self, source: Source, verified: Verified, messages: list[ReceivedSms]
@@ -50,7 +64,11 @@ class Inbox:
         """Commit the SMS (each once) before the caller acknowledges the gateway."""
         async with self._db.transaction() as session:
             await self._check_replay(session, source, verified)
-            stored = [await self._store_one(session, source, sms) for sms in messages]
+            stored = [await self._receive(session, source, sms) for sms in messages]
+
+        if any(s.forwards for s in stored):
+            for wake in self._forward_listeners:
+                wake()
 
         for sms in messages:
             number = sms.number or source.number
@@ -117,6 +135,37 @@ class Inbox:
             )
         return int(asked or 0) + int(unexplained or 0)
 
+    async def claim_since(
+        self, number: str, since: datetime, claimer: str
+    ) -> InboundSms | None:
+        """The oldest unclaimed, still valid bureau code since a time, claimed for good.
+
+        Codes tied to a login of this banshui (or to one that gave up) are not
+        offered: they belong to that login or to nobody.
+        """
+        now = self._clock.now()
+        earliest = max(since - self._skew, now - CLAIM_HORIZON)
+        async with self._db.transaction() as session:
+            candidates = await session.scalars(
+                select(InboundSms)
+                .where(
+                    InboundSms.number == number,
+                    InboundSms.kind == SmsKind.BUREAU_LOGIN,
+                    InboundSms.code.is_not(None),
+                    InboundSms.claimed_by.is_(None),
+                    InboundSms.expectation_id.is_(None),
+                    InboundSms.received_at >= earliest,
+                )
+                .order_by(InboundSms.received_at, InboundSms.id)
+                .with_for_update(skip_locked=True)
+            )
+            for sms in candidates:
+                if code_expires_at(sms) > now:
+                    sms.claimed_by = claimer[:64]
+                    sms.claimed_at = now
+                    return sms
+        return None
+
     async def latest(self, number: str, limit: int = 20) -> list[InboundSms]:
         async with self._db.session() as session:
             rows = await session.scalars(
@@ -142,6 +191,8 @@ class Inbox:
         if await insert_ignoring_conflict(session, UsedNonce, values) is not None:
             return
 
+        if verified.single_use:
+            raise SignatureRefused("a used nonce was sent again")
         seen = await session.scalar(
             select(UsedNonce.content_hash).where(
                 UsedNonce.source_id == source.id, UsedNonce.nonce == verified.nonce
@@ -150,6 +201,18 @@ class Inbox:
         # The same signature over the same content is the gateway retrying.
         if seen != verified.content_hash:
             raise SignatureRefused("a used signature was sent again with other content")
+
+    async def _receive(
+        self, session: AsyncSession, source: Source, sms: ReceivedSms
+    ) -> Stored:
+        """Store a whole SMS; keep a part until its long SMS can be stored whole."""
+        if sms.part is None:
+            return await self._store_one(session, source, sms)
+
+        gathered = await gather(session, source.id, sms, self._clock.now())
+        if gathered.joined is None:
+            return Stored(id=None, duplicate=gathered.duplicate)
+        return await self._store_one(session, source, gathered.joined)
 
     async def _store_one(
         self, session: AsyncSession, source: Source, sms: ReceivedSms
@@ -175,7 +238,11 @@ class Inbox:
 
         if extraction.kind is SmsKind.BUREAU_LOGIN and number is not None:
             await self._match(session, new_id, number, now)
-        return Stored(id=new_id, duplicate=False)
+        # In this transaction: an SMS acknowledged is an SMS that will be forwarded.
+        forwards = 0
+        if number is not None:
+            forwards = await enqueue_forwards(session, self._clock, new_id, number)
+        return Stored(id=new_id, duplicate=False, forwards=forwards)
 
     async def _match(
         self, session: AsyncSession, sms_id: int, number: str, received_at: datetime
@@ -236,6 +303,13 @@ class Inbox:
         if number is None:
             raise LookupError(f"no code expectation {expectation_id}")
         return number
+
+
+def code_expires_at(sms: InboundSms) -> datetime:
+    """When the SMS's code stops working: its stated validity, else 5 minutes."""
+    minutes = extract(sms.text).validity_minutes
+    lifetime = timedelta(minutes=minutes) if minutes else DEFAULT_VALIDITY
+    return sms.received_at + lifetime
 
 
 def _slot_number(source: Source, slot: str | None) -> str | None:

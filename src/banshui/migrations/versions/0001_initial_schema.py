@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-03 17:42:36.012646
+Create Date: 2026-12-03 17:51:48.140485
 """
 
 from __future__ import annotations
@@ -33,6 +33,17 @@ def upgrade() -> None:
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_audit_log_at"), ["at"], unique=False)
 
+    op.create_table(
+        "chat_senders",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("sender", sa.String(length=200), nullable=False),
+        sa.Column("allowed_by", sa.String(length=200), nullable=False),
+        sa.Column(
+            "allowed_at", banshui.core.db.UtcDateTime(timezone=True), nullable=False
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_chat_senders")),
+        sa.UniqueConstraint("sender", name=op.f("uq_chat_senders_sender")),
+    )
     op.create_table(
         "code_expectations",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -66,6 +77,32 @@ def upgrade() -> None:
         sa.UniqueConstraint("app_key", name=op.f("uq_customers_app_key")),
         sa.UniqueConstraint("name", name=op.f("uq_customers_name")),
     )
+    op.create_table(
+        "forward_channels",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("config", sa.JSON(), nullable=False),
+        sa.Column("secret_sealed", sa.Text(), nullable=True),
+        sa.Column(
+            "created_at", banshui.core.db.UtcDateTime(timezone=True), nullable=False
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_forward_channels")),
+        sa.UniqueConstraint("name", name=op.f("uq_forward_channels_name")),
+    )
+    op.create_table(
+        "query_refusals",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("client", sa.String(length=64), nullable=False),
+        sa.Column("at", banshui.core.db.UtcDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_query_refusals")),
+    )
+    with op.batch_alter_table("query_refusals", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_query_refusals_at"), ["at"], unique=False)
+        batch_op.create_index(
+            "ix_query_refusals_client_at", ["client", "at"], unique=False
+        )
+
     op.create_table(
         "sources",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -129,6 +166,30 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "forward_routes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.String(length=11), nullable=False),
+        sa.Column("channel_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "created_at", banshui.core.db.UtcDateTime(timezone=True), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["channel_id"],
+            ["forward_channels.id"],
+            name=op.f("fk_forward_routes_channel_id_forward_channels"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_forward_routes")),
+        sa.UniqueConstraint(
+            "number", "channel_id", name=op.f("uq_forward_routes_number")
+        ),
+    )
+    with op.batch_alter_table("forward_routes", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_forward_routes_number"), ["number"], unique=False
+        )
+
+    op.create_table(
         "inbound_sms",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("source_id", sa.Integer(), nullable=False),
@@ -169,6 +230,24 @@ def upgrade() -> None:
             "ix_inbound_sms_number_received", ["number", "received_at"], unique=False
         )
 
+    op.create_table(
+        "long_sms",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("source_id", sa.Integer(), nullable=False),
+        sa.Column("ref", sa.String(length=200), nullable=False),
+        sa.Column("total", sa.Integer(), nullable=False),
+        sa.Column(
+            "started_at", banshui.core.db.UtcDateTime(timezone=True), nullable=False
+        ),
+        sa.Column(
+            "joined_at", banshui.core.db.UtcDateTime(timezone=True), nullable=True
+        ),
+        sa.ForeignKeyConstraint(
+            ["source_id"], ["sources.id"], name=op.f("fk_long_sms_source_id_sources")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_long_sms")),
+        sa.UniqueConstraint("source_id", "ref", name=op.f("uq_long_sms_source_id")),
+    )
     op.create_table(
         "numbers",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -216,6 +295,30 @@ def upgrade() -> None:
     with op.batch_alter_table("persons", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_persons_tenant_id"), ["tenant_id"], unique=False
+        )
+
+    op.create_table(
+        "provider_nonces",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("customer_id", sa.Integer(), nullable=False),
+        sa.Column("nonce", sa.String(length=64), nullable=False),
+        sa.Column(
+            "seen_at", banshui.core.db.UtcDateTime(timezone=True), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["customer_id"],
+            ["customers.id"],
+            name=op.f("fk_provider_nonces_customer_id_customers"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_provider_nonces")),
+        sa.UniqueConstraint(
+            "customer_id", "nonce", name=op.f("uq_provider_nonces_customer_id")
+        ),
+    )
+    with op.batch_alter_table("provider_nonces", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_provider_nonces_seen_at"), ["seen_at"], unique=False
         )
 
     op.create_table(
@@ -303,6 +406,63 @@ def upgrade() -> None:
             "ix_bureau_sessions_lane", ["person_id", "region", "state"], unique=False
         )
 
+    op.create_table(
+        "forwards",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("sms_id", sa.Integer(), nullable=False),
+        sa.Column("route_id", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("due_at", banshui.core.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "claimed_at", banshui.core.db.UtcDateTime(timezone=True), nullable=True
+        ),
+        sa.Column("sent_at", banshui.core.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("destination", sa.String(length=20), nullable=True),
+        sa.Column("last_error", sa.String(length=500), nullable=True),
+        sa.Column(
+            "created_at", banshui.core.db.UtcDateTime(timezone=True), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["route_id"],
+            ["forward_routes.id"],
+            name=op.f("fk_forwards_route_id_forward_routes"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["sms_id"], ["inbound_sms.id"], name=op.f("fk_forwards_sms_id_inbound_sms")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_forwards")),
+        sa.UniqueConstraint("sms_id", "route_id", name=op.f("uq_forwards_sms_id")),
+    )
+    with op.batch_alter_table("forwards", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_forwards_status_due", ["status", "due_at"], unique=False
+        )
+
+    op.create_table(
+        "long_sms_parts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("long_sms_id", sa.Integer(), nullable=False),
+        sa.Column("part_index", sa.Integer(), nullable=False),
+        sa.Column("sender", sa.String(length=100), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("number", sa.String(length=11), nullable=True),
+        sa.Column("sim_slot", sa.String(length=8), nullable=True),
+        sa.Column("gateway_time", sa.String(length=40), nullable=True),
+        sa.Column(
+            "received_at", banshui.core.db.UtcDateTime(timezone=True), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["long_sms_id"],
+            ["long_sms.id"],
+            name=op.f("fk_long_sms_parts_long_sms_id_long_sms"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_long_sms_parts")),
+        sa.UniqueConstraint(
+            "long_sms_id", "part_index", name=op.f("uq_long_sms_parts_long_sms_id")
+        ),
+    )
     op.create_table(
         "person_numbers",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -478,6 +638,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_person_numbers_person_id"))
 
     op.drop_table("person_numbers")
+    op.drop_table("long_sms_parts")
+    with op.batch_alter_table("forwards", schema=None) as batch_op:
+        batch_op.drop_index("ix_forwards_status_due")
+
+    op.drop_table("forwards")
     with op.batch_alter_table("bureau_sessions", schema=None) as batch_op:
         batch_op.drop_index("ix_bureau_sessions_lane")
 
@@ -491,16 +656,25 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_used_nonces_seen_at"))
 
     op.drop_table("used_nonces")
+    with op.batch_alter_table("provider_nonces", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_provider_nonces_seen_at"))
+
+    op.drop_table("provider_nonces")
     with op.batch_alter_table("persons", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_persons_tenant_id"))
 
     op.drop_table("persons")
     op.drop_table("numbers")
+    op.drop_table("long_sms")
     with op.batch_alter_table("inbound_sms", schema=None) as batch_op:
         batch_op.drop_index("ix_inbound_sms_number_received")
         batch_op.drop_index(batch_op.f("ix_inbound_sms_expectation_id"))
 
     op.drop_table("inbound_sms")
+    with op.batch_alter_table("forward_routes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_forward_routes_number"))
+
+    op.drop_table("forward_routes")
     with op.batch_alter_table("enterprises", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_enterprises_tenant_id"))
         batch_op.drop_index(batch_op.f("ix_enterprises_tax_id"))
@@ -509,11 +683,18 @@ def downgrade() -> None:
     op.drop_table("tenants")
     op.drop_table("spent_numbers")
     op.drop_table("sources")
+    with op.batch_alter_table("query_refusals", schema=None) as batch_op:
+        batch_op.drop_index("ix_query_refusals_client_at")
+        batch_op.drop_index(batch_op.f("ix_query_refusals_at"))
+
+    op.drop_table("query_refusals")
+    op.drop_table("forward_channels")
     op.drop_table("customers")
     with op.batch_alter_table("code_expectations", schema=None) as batch_op:
         batch_op.drop_index("ix_code_expectations_number_day")
 
     op.drop_table("code_expectations")
+    op.drop_table("chat_senders")
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_log_at"))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 class SignatureRefused(Exception):
@@ -34,6 +34,18 @@ class InboundRequest:
     query: dict[str, str]
     body: bytes
     form: dict[str, str] = field(default_factory=dict)
+    # The source's name, from the webhook path.
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PartInfo:
+    """One part of a long SMS (长短信); ``index`` counts from 1 to ``total``."""
+
+    # Names one long SMS of its source; the parts of one long SMS share it.
+    ref: str
+    index: int
+    total: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +59,8 @@ class ReceivedSms:
     number: str | None = None
     sim_slot: str | None = None
     gateway_time: str | None = None
+    # Set on one part of a long SMS: the inbox keeps it until the rest arrive.
+    part: PartInfo | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +70,23 @@ class Verified:
     nonce: str | None
     # Hash of what the nonce vouches for: a used nonce with other content is a replay.
     content_hash: str
+    # The sender makes a new nonce for every request, so any reuse is a replay.
+    single_use: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Acknowledgement:
+    """The body a gateway expects back once its SMS are stored."""
+
+    body: str
+    media_type: str
+
+
+@runtime_checkable
+class AcknowledgesItsOwnWay(Protocol):
+    """A format whose gateway wants more than banshui's JSON answer (Twilio)."""
+
+    def acknowledgement(self) -> Acknowledgement: ...
 
 
 class GatewayFormat(Protocol):

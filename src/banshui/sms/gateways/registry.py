@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from banshui.core.errors import NotFound
+from banshui.sms.gateways.android_gateway import AndroidGateway
 from banshui.sms.gateways.base import GatewayFormat
+from banshui.sms.gateways.generic import Generic
 from banshui.sms.gateways.smsforwarder import SmsForwarder
+from banshui.sms.gateways.twilio import Twilio
 
 _FORMATS: dict[str, GatewayFormat] = {
     SmsForwarder.kind: SmsForwarder(),
+    AndroidGateway.kind: AndroidGateway(),
+    Twilio.kind: Twilio(),
+    Generic.kind: Generic(),
 }
 
 

@@ -1,23 +1,27 @@
 """The SmsForwarder app's webhook, as the simulator's carrier speaks it.
 
 Form fields `from`, `content`, `timestamp`, `sign`. `content` is the app's default
-template: sender, SMS, SIM slot, receive time, device mark, one per line.
+template: sender, SMS, SIM slot, receive time, device mark, one per line. The app
+re-sends the very same request when a post fails; its second broadcast of one SMS
+(a duplicate) is a new request with a new timestamp and sign.
 """
 
 import base64
 import hashlib
 import hmac
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from urllib.parse import quote_plus
 
 from banshui.simulator.clock import SHANGHAI
+from banshui.simulator.gateways.posting import (
+    Arrival,
+    Posting,
+    form_posting,
+    unix_millis,
+)
 from banshui.simulator.state import Delivery, Sms
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def unix_millis(moment: datetime) -> int:
-    return (moment - _EPOCH) // timedelta(milliseconds=1)
+RETRY_IS_IDENTICAL = True
 
 
 def sign(timestamp_ms: int, secret: str) -> str:
@@ -36,9 +40,11 @@ def content(sms: Sms, delivery: Delivery, received_at: datetime) -> str:
     )
 
 
-def form(sms: Sms, delivery: Delivery, received_at: datetime) -> dict[str, str]:
-    """The form fields the app posts for one SMS the phone received at that time."""
-    timestamp_ms = unix_millis(received_at)
+def form(
+    sms: Sms, delivery: Delivery, received_at: datetime, stamp: datetime | None = None
+) -> dict[str, str]:
+    """The form fields the app posts, at `stamp`, for an SMS received at that time."""
+    timestamp_ms = unix_millis(stamp or received_at)
     fields = {
         "from": sms.sender,
         "content": content(sms, delivery, received_at),
@@ -48,3 +54,8 @@ def form(sms: Sms, delivery: Delivery, received_at: datetime) -> dict[str, str]:
         fields["sign"] = sign(timestamp_ms, delivery.secret)
 
     return fields
+
+
+def post(arrival: Arrival, stamp: datetime) -> Posting:
+    fields = form(arrival.sms, arrival.delivery, arrival.received_at, stamp)
+    return form_posting(fields, {})

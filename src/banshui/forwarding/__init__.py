@@ -1,0 +1,1 @@
+"""Number side: forwarding stored SMS to bound real phones and group robots."""

@@ -1,0 +1,1 @@
+"""Outbound channels: one folder per outside party, behind one small interface."""

@@ -1,0 +1,5 @@
+"""DingTalk (钉钉) group robots."""
+
+from banshui.forwarding.channels.dingtalk.channel import DingTalk
+
+__all__ = ["DingTalk"]

@@ -1,0 +1,5 @@
+"""WeCom (企业微信) group robots."""
+
+from banshui.forwarding.channels.wecom.channel import WeCom
+
+__all__ = ["WeCom"]

@@ -1,0 +1,192 @@
+"""The queue of forwards: enqueued with their SMS, claimed, retried, given up.
+
+A forward is ``due`` (waiting for its time), ``sending`` (claimed by a worker),
+``sent`` or ``failed`` (gave up; ``last_error`` says why). Sends are at least
+once: a worker that dies mid-send leaves its row ``sending``, and the row goes
+back to due, so the receiver may see an SMS twice but never loses one.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from banshui.core.clock import Clock
+from banshui.core.db import Database
+from banshui.core.errors import Conflict, NotFound
+from banshui.forwarding.channels.registry import channel_for
+from banshui.forwarding.models import Forward, ForwardChannel, ForwardRoute
+from banshui.numbers.models import Number
+
+MAX_ERROR = 500
+
+
+class ForwardStatus(StrEnum):
+    DUE = "due"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Waits between attempts, each stretched by up to ``jitter`` at random."""
+
+    delays: tuple[float, ...] = (5, 30, 120, 600, 3600)
+    jitter: float = 0.2
+    rng: random.Random = field(default_factory=random.Random)
+
+    @property
+    def attempts(self) -> int:
+        """How many sends are tried in all before giving up."""
+        return len(self.delays) + 1
+
+    def after(self, attempts_made: int) -> timedelta | None:
+        """The wait before the next attempt; None when it is time to give up."""
+        if attempts_made >= self.attempts:
+            return None
+        # Stretched, never shortened: a receiver is not hit before its time, and
+        # many forwards failing together do not come back together.
+        delay = self.delays[max(attempts_made, 1) - 1]
+        return timedelta(seconds=delay * (1 + self.jitter * self.rng.random()))
+
+
+async def enqueue_forwards(
+    session: AsyncSession, clock: Clock, sms_id: int, number: str
+) -> int:
+    """In the SMS's own transaction: one forward per route of its number."""
+    routes = await session.execute(
+        select(ForwardRoute.id, ForwardChannel.kind, Number.bound_phone)
+        .join(ForwardChannel, ForwardChannel.id == ForwardRoute.channel_id)
+        .outerjoin(Number, Number.msisdn == ForwardRoute.number)
+        .where(ForwardRoute.number == number)
+    )
+    now = clock.now()
+    queued = 0
+    for route_id, kind, bound_phone in routes:
+        # An SMS channel sends only to the bound phone: unbound, nothing to send.
+        if channel_for(kind).sends_sms and bound_phone is None:
+            continue
+        session.add(
+            Forward(
+                sms_id=sms_id,
+                route_id=route_id,
+                status=ForwardStatus.DUE,
+                attempts=0,
+                due_at=now,
+                created_at=now,
+            )
+        )
+        queued += 1
+    return queued
+
+
+async def claim_due(db: Database, clock: Clock, limit: int) -> list[int]:
+    """Mark up to ``limit`` due forwards ``sending`` for this worker."""
+    now = clock.now()
+    query = (
+        select(Forward.id)
+        .where(Forward.status == ForwardStatus.DUE, Forward.due_at <= now)
+        .order_by(Forward.due_at, Forward.id)
+        .limit(limit)
+    )
+    if not db.is_sqlite:
+        # Workers in other processes skip the rows this one holds.
+        query = query.with_for_update(skip_locked=True)
+
+    async with db.transaction() as session:
+        ids = list(await session.scalars(query))
+        if ids:
+            await session.execute(
+                update(Forward)
+                .where(Forward.id.in_(ids))
+                .values(
+                    status=ForwardStatus.SENDING,
+                    claimed_at=now,
+                    attempts=Forward.attempts + 1,
+                )
+            )
+    return ids
+
+
+async def next_due_at(db: Database) -> datetime | None:
+    async with db.session() as session:
+        return await session.scalar(
+            select(func.min(Forward.due_at)).where(Forward.status == ForwardStatus.DUE)
+        )
+
+
+async def mark_sent(
+    db: Database, clock: Clock, forward_id: int, destination: str | None
+) -> None:
+    async with db.transaction() as session:
+        await session.execute(
+            update(Forward)
+            .where(Forward.id == forward_id)
+            .values(
+                status=ForwardStatus.SENT,
+                sent_at=clock.now(),
+                destination=destination,
+                last_error=None,
+            )
+        )
+
+
+async def mark_unsent(
+    db: Database,
+    clock: Clock,
+    forward_id: int,
+    error: str,
+    *,
+    retry_after: timedelta | None,
+    destination: str | None,
+) -> ForwardStatus:
+    """Due again after ``retry_after``, or failed for good when it is None."""
+    values: dict[str, object] = {
+        "last_error": error[:MAX_ERROR],
+        "destination": destination,
+    }
+    if retry_after is None:
+        values["status"] = ForwardStatus.FAILED
+    else:
+        values["status"] = ForwardStatus.DUE
+        values["due_at"] = clock.now() + retry_after
+
+    async with db.transaction() as session:
+        await session.execute(
+            update(Forward).where(Forward.id == forward_id).values(**values)
+        )
+    return ForwardStatus(str(values["status"]))
+
+
+async def release_stale(db: Database, clock: Clock, lease: timedelta | None) -> int:
+    """Rows a dead worker left ``sending`` (all, or older than ``lease``): due now."""
+    now = clock.now()
+    stale = Forward.status == ForwardStatus.SENDING
+    if lease is not None:
+        stale = stale & (Forward.claimed_at <= now - lease)
+
+    async with db.transaction() as session:
+        result = await session.execute(
+            update(Forward).where(stale).values(status=ForwardStatus.DUE, due_at=now)
+        )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def retry_forward(db: Database, clock: Clock, forward_id: int) -> Forward:
+    """A failed forward due again now, with its attempts counted afresh."""
+    async with db.transaction() as session:
+        forward = await session.get(Forward, forward_id)
+        if forward is None:
+            raise NotFound(f"no forward {forward_id}", field="id")
+        if forward.status != ForwardStatus.FAILED:
+            raise Conflict(f"forward {forward_id} is {forward.status}, not failed")
+        forward.status = ForwardStatus.DUE
+        forward.due_at = clock.now()
+        forward.attempts = 0
+    return forward

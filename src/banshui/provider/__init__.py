@@ -1,0 +1,1 @@
+"""The provider API: another platform claims codes of its numbers, signed."""

@@ -1,0 +1,164 @@
+"""Looking a number up on the query page: PIN, lockout, client window, audit.
+
+A number's PIN admits 5 wrong tries, then the number is locked for 15 minutes
+(even to the right PIN). Each client address may be refused 20 times in 15
+minutes, whichever numbers it tries; the window is kept in the database so a
+restart does not reset it. Every refusal about a number reads the same, whether
+the number exists, has no PIN, is locked or the PIN is wrong.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from banshui.audit.log import record
+from banshui.core.errors import InvalidInput
+from banshui.metrics import REFUSALS
+from banshui.numbers.models import Number
+from banshui.numbers.phones import normalize_mobile
+from banshui.query.display import ShownSms, show
+from banshui.query.models import QueryRefusal
+from banshui.query.pins import MAX_LENGTH, pin_matches
+from banshui.runtime import Runtime
+
+MAX_FAILURES = 5
+LOCK = timedelta(minutes=15)
+CLIENT_WINDOW = timedelta(minutes=15)
+CLIENT_LIMIT = 20
+SHOWN = 5
+
+REFUSED = "号码或查询码不正确，或该号码暂时无法查询。"
+TOO_MANY = "尝试次数过多，请 15 分钟后再试。"
+BAD_NUMBER = "请输入 11 位手机号码。"
+
+
+class QueryRefused(Exception):
+    """The look-up is refused; the message is what the page says."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+async def look_up(
+    runtime: Runtime, client: str, number: str, pin: str
+) -> list[ShownSms]:
+    """The number's latest SMS for whoever holds its PIN; QueryRefused otherwise."""
+    await _check_client(runtime, client)
+    msisdn = _msisdn(number)
+
+    found = await _number(runtime, msisdn)
+    now = runtime.clock.now()
+    usable = found is not None and not _locked(found, now) and len(pin) <= MAX_LENGTH
+    # An unknown or locked number costs the same hashing as a known one.
+    pin_hash = found.pin_hash if usable and found is not None else None
+    if not await asyncio.to_thread(pin_matches, pin_hash, pin[:MAX_LENGTH]):
+        await _refuse(runtime, client, found if usable else None)
+        raise QueryRefused(REFUSED, 403)
+
+    assert found is not None
+    return await _admit(runtime, client, found)
+
+
+async def _check_client(runtime: Runtime, client: str) -> None:
+    since = runtime.clock.now() - CLIENT_WINDOW
+    async with runtime.db.session() as session:
+        refused = await session.scalar(
+            select(func.count())
+            .select_from(QueryRefusal)
+            .where(QueryRefusal.client == client, QueryRefusal.at > since)
+        )
+    if int(refused or 0) >= CLIENT_LIMIT:
+        REFUSALS.labels(face="query").inc()
+        raise QueryRefused(TOO_MANY, 429)
+
+
+def _msisdn(number: str) -> str:
+    try:
+        return normalize_mobile(number[:32])
+    except InvalidInput:
+        raise QueryRefused(BAD_NUMBER, 422) from None
+
+
+async def _number(runtime: Runtime, msisdn: str) -> Number | None:
+    async with runtime.db.session() as session:
+        found: Number | None = await session.scalar(
+            select(Number).where(Number.msisdn == msisdn)
+        )
+    return found
+
+
+def _locked(number: Number, now: datetime) -> bool:
+    return number.pin_locked_until is not None and number.pin_locked_until > now
+
+
+async def _refuse(runtime: Runtime, client: str, number: Number | None) -> None:
+    """Count the refusal against the client and, if it has a live PIN, the number."""
+    REFUSALS.labels(face="query").inc()
+    now = runtime.clock.now()
+    async with runtime.db.transaction() as session:
+        session.add(QueryRefusal(client=client[:64], at=now))
+        await session.execute(
+            delete(QueryRefusal).where(QueryRefusal.at <= now - CLIENT_WINDOW)
+        )
+        if number is None or number.pin_hash is None:
+            return
+
+        failures = await session.scalar(
+            update(Number)
+            .where(Number.id == number.id)
+            .values(pin_failures=Number.pin_failures + 1)
+            .returning(Number.pin_failures)
+        )
+        if int(failures or 0) >= MAX_FAILURES:
+            await _lock(runtime, session, number, client, now)
+
+
+async def _lock(
+    runtime: Runtime,
+    session: AsyncSession,
+    number: Number,
+    client: str,
+    now: datetime,
+) -> None:
+    await session.execute(
+        update(Number)
+        .where(Number.id == number.id)
+        .values(pin_failures=0, pin_locked_until=now + LOCK)
+    )
+    record(
+        session,
+        runtime.clock,
+        actor=client,
+        action="query.locked",
+        subject=f"number:{number.msisdn}",
+        detail=f"{MAX_FAILURES} wrong PINs: locked until {(now + LOCK).isoformat()}",
+    )
+
+
+async def _admit(runtime: Runtime, client: str, number: Number) -> list[ShownSms]:
+    """The latest SMS; the failures are cleared and the view audited together."""
+    now = runtime.clock.now()
+    latest = await runtime.inbox.latest(number.msisdn, SHOWN)
+    shown = ", ".join(f"sms:{sms.id}" for sms in latest) or "no SMS yet"
+
+    async with runtime.db.transaction() as session:
+        current = await session.get(Number, number.id)
+        # Locked by a parallel wrong try while this PIN was being checked.
+        if current is None or _locked(current, now):
+            raise QueryRefused(REFUSED, 403)
+        current.pin_failures = 0
+        record(
+            session,
+            runtime.clock,
+            actor=client,
+            action="code.viewed",
+            subject=f"number:{number.msisdn}",
+            detail=shown,
+        )
+    return [show(sms, now) for sms in latest]

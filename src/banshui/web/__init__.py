@@ -1,0 +1,1 @@
+"""Server-rendered pages in Chinese: the query page now, the console later."""

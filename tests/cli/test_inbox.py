@@ -1,0 +1,139 @@
+"""``banshui inbox`` and ``banshui number pin``, run as a operator runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from banshui.core.migrate import upgrade
+from banshui.core.settings import Settings
+from banshui.demo.cast import S1, S2, seed_banshui
+from banshui.numbers.models import Number
+from banshui.query.pins import pin_matches
+from banshui.runtime import Runtime, build_runtime
+from banshui.sms.gateways.base import ReceivedSms, Verified
+from banshui.sms.sources import find_source
+
+
+def environment(folder: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "BANSHUI_DATABASE_URL": f"sqlite:///{folder / 'banshui.db'}",
+        "BANSHUI_VAR_DIR": str(folder),
+        "COLUMNS": "200",
+    }
+
+
+def banshui(
+    folder: Path, *args: str, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603  (our own command, fixed arguments)
+        [sys.executable, "-m", "banshui", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=environment(folder),
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.fixture
+async def machine(tmp_path: Path) -> AsyncIterator[Runtime]:
+    """The operator's machine: a database with the cast, as the CLI finds it."""
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'banshui.db'}", var_dir=tmp_path
+    )
+    upgrade(settings.database_url)
+    runtime = build_runtime(settings)
+    await seed_banshui(runtime)
+    try:
+        yield runtime
+    finally:
+        await runtime.close()
+
+
+async def receive(runtime: Runtime, text: str, identity: str) -> None:
+    source = await find_source(runtime.db, "smsforwarder", "sim-s1")
+    sms = ReceivedSms(sender="12366", text=text, identity=identity, number=S1)
+    await runtime.inbox.store(source, Verified(None, ""), [sms])
+
+
+async def test_inbox_json_lists_the_latest_sms_with_their_codes(
+    machine: Runtime, tmp_path: Path
+) -> None:
+    await receive(machine, "【中国税务】您的登录验证码：305118，请确认。", "a")
+    await receive(machine, "【中国税务】您的登录验证码：418207，请确认。", "b")
+    await receive(machine, "【顺丰】您的快件已签收。", "c")
+
+    done = banshui(tmp_path, "inbox", S1, "--json", "--limit", "2")
+
+    assert done.returncode == 0, done.stderr
+    listed = json.loads(done.stdout)
+    assert [sms["code"] for sms in listed] == [None, "418207"]
+    assert listed[1]["kind"] == "bureau_login"
+    assert listed[1]["sender"] == "12366"
+    assert {sms["number"] for sms in listed} == {S1}
+
+
+async def test_inbox_prints_a_table_for_people(
+    machine: Runtime, tmp_path: Path
+) -> None:
+    await receive(machine, "【中国税务】您的登录验证码：418207，[请确认]。", "a")
+
+    done = banshui(tmp_path, "inbox", f"+86 {S1}")
+
+    assert done.returncode == 0, done.stderr
+    assert "418207" in done.stdout
+    assert "[请确认]" in done.stdout
+
+
+async def test_inbox_names_a_bad_number(machine: Runtime, tmp_path: Path) -> None:
+    done = banshui(tmp_path, "inbox", "12345", "--json")
+
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert "(number)" in done.stderr
+
+
+async def test_number_pin_stores_only_a_hash_of_the_pin(
+    machine: Runtime, tmp_path: Path
+) -> None:
+    done = banshui(tmp_path, "number", "pin", S1, "--json", stdin="270415\n")
+
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"number": S1, "pin_set": True}
+    async with machine.db.session() as session:
+        stored = await session.scalar(select(Number).where(Number.msisdn == S1))
+    assert stored is not None and stored.pin_hash is not None
+    assert "270415" not in stored.pin_hash
+    assert pin_matches(stored.pin_hash, "270415")
+    assert not pin_matches(stored.pin_hash, "906906")
+
+
+async def test_number_pin_refuses_the_old_shared_password(
+    machine: Runtime, tmp_path: Path
+) -> None:
+    done = banshui(tmp_path, "number", "pin", S2, stdin="906906\n")
+
+    assert done.returncode == 1
+    assert "(pin)" in done.stderr
+    async with machine.db.session() as session:
+        stored = await session.scalar(select(Number).where(Number.msisdn == S2))
+    assert stored is not None and stored.pin_hash is None
+
+
+async def test_number_pin_refuses_a_number_banshui_does_not_know(
+    machine: Runtime, tmp_path: Path
+) -> None:
+    done = banshui(tmp_path, "number", "pin", "13912345678", stdin="270415\n")
+
+    assert done.returncode == 1
+    assert "(number)" in done.stderr

@@ -1,0 +1,59 @@
+"""``GET /api/v1/forwards``: the queue for a caller with a tenant key, no SMS in it."""
+
+from __future__ import annotations
+
+import pytest
+from starlette.responses import Response
+
+from api.shape import assert_error
+from banshui.accounts.tenants import add_tenant
+from banshui.demo.cast import S1
+from forwarding.conftest import CHANNEL, Forwarding
+from forwarding.receivers import SECRETS, Receiver
+
+pytestmark = pytest.mark.parametrize("kit", ["dingtalk"], indirect=True)
+
+
+async def test_the_queue_is_listed_by_status_for_a_tenant_key(
+    forwarding: Forwarding, receiver: Receiver
+) -> None:
+    runtime = forwarding.stack.runtime
+    made = await add_tenant(runtime.db, forwarding.clock, "示例集团", actor="test")
+    bearer = {"Authorization": f"Bearer {made.api_key}"}
+    receiver.fail_next(Response(status_code=502))
+    await forwarding.deliver()
+    await forwarding.until("due", attempts=1)
+
+    due = await forwarding.stack.http.get(
+        "/api/v1/forwards", params={"status": "due"}, headers=bearer
+    )
+    sent = await forwarding.stack.http.get(
+        "/api/v1/forwards", params={"status": "sent"}, headers=bearer
+    )
+
+    assert due.status_code == 200, due.text
+    (row,) = due.json()["forwards"]
+    assert (row["number"], row["channel"], row["kind"]) == (S1, CHANNEL, "dingtalk")
+    assert row["attempts"] == 1
+    assert row["last_error"] == "the receiver answered HTTP 502"
+    assert "text" not in row and "code" not in row
+    assert "418207" not in due.text
+    for secret in SECRETS:
+        assert secret not in due.text
+    assert sent.json() == {"forwards": []}
+
+
+async def test_the_queue_needs_a_tenant_key_and_a_known_status(
+    forwarding: Forwarding, receiver: Receiver
+) -> None:
+    runtime = forwarding.stack.runtime
+    made = await add_tenant(runtime.db, forwarding.clock, "示例集团", actor="test")
+    bearer = {"Authorization": f"Bearer {made.api_key}"}
+
+    anonymous = await forwarding.stack.http.get("/api/v1/forwards")
+    unknown = await forwarding.stack.http.get(
+        "/api/v1/forwards", params={"status": "lost"}, headers=bearer
+    )
+
+    assert_error(anonymous, 401, "unauthorized")
+    assert_error(unknown, 422, "invalid", field="status")

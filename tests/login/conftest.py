@@ -1,0 +1,239 @@
+"""The cast on a running stack, and the steps the engine's tests share."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from banshui.accounts.models import Account
+from banshui.client import BanshuiClient
+from banshui.core.clock import Clock
+from banshui.core.migrate import upgrade
+from banshui.demo.cast import (
+    Company,
+    Member,
+    Seeded,
+    seed_banshui,
+    seed_simulator,
+)
+from banshui.numbers.models import Number
+from banshui.runtime import build_runtime
+from banshui.simulator.bureau import Bureau
+from banshui.sms.models import InboundSms
+from conftest import Sandbox, make_settings, running_stack
+
+__all__ = ["Sandbox"]  # the tests of this folder take it from here
+
+Login = dict[str, Any]
+CastOn = Callable[..., AbstractAsyncContextManager[Sandbox]]
+
+
+@dataclass(frozen=True)
+class Template:
+    """banshui's database with the cast in it, migrated and seeded once."""
+
+    folder: Path
+    api_key: str
+    tenant_id: int
+
+
+@pytest.fixture(scope="session")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
+    # Migrating and seeding take longer than most tests here: done once, copied.
+    folder = tmp_path_factory.mktemp("cast")
+    settings = make_settings(folder, port=0)
+
+    async def seed() -> Seeded:
+        runtime = build_runtime(settings)
+        try:
+            return await seed_banshui(runtime)
+        finally:
+            await runtime.close()
+
+    upgrade(settings.database_url)
+    seeded = asyncio.run(seed())
+    assert seeded.api_key is not None
+    return Template(folder, seeded.api_key, seeded.tenant_id)
+
+
+@pytest.fixture
+def cast_on(template: Template, tmp_path: Path) -> CastOn:
+    """A stack with settings (and a clock) of the test's own, the cast seeded."""
+
+    @asynccontextmanager
+    async def on(
+        clock: Clock | None = None, **overrides: object
+    ) -> AsyncIterator[Sandbox]:
+        for kept in template.folder.iterdir():
+            shutil.copy2(kept, tmp_path / kept.name)
+        async with running_stack(tmp_path, clock, **overrides) as stack:
+            await seed_simulator(stack.runtime, stack.sim, pinned=None, seed=7)
+            async with BanshuiClient(stack.url, template.api_key) as client:
+                yield Sandbox(stack, template.api_key, template.tenant_id, client)
+
+    return on
+
+
+@pytest.fixture
+async def sandbox(cast_on: CastOn) -> AsyncIterator[Sandbox]:
+    """The shared fixture of the same name, from the seeded copy."""
+    async with cast_on() as sandbox:
+        yield sandbox
+
+
+# Asking for logins and following them.
+
+
+async def ask(
+    sandbox: Sandbox,
+    company: Company,
+    business: str = "receive",
+    account_id: int | None = None,
+) -> Login:
+    return await sandbox.client.ask_login(company.tax_id, business, account_id)
+
+
+async def settled(sandbox: Sandbox, login_id: str, seconds: float = 10) -> Login:
+    """The login once it holds a session or has ended."""
+    final: Login = {}
+    async with asyncio.timeout(seconds):
+        async for login in sandbox.client.follow(login_id):
+            final = login
+    return final
+
+
+async def served(
+    sandbox: Sandbox,
+    company: Company,
+    business: str = "receive",
+    account_id: int | None = None,
+) -> Login:
+    asked = await ask(sandbox, company, business, account_id)
+    return await settled(sandbox, asked["id"])
+
+
+async def served_and_released(
+    sandbox: Sandbox, company: Company, business: str = "receive"
+) -> Login:
+    login = await served(sandbox, company, business)
+    assert login["status"] == "succeeded", login["reason"]
+    await sandbox.client.release(login["id"])
+    return login
+
+
+async def reaching(
+    sandbox: Sandbox, login_id: str, status: str, seconds: float = 5
+) -> Login:
+    """Poll the login until it shows that status."""
+    async with asyncio.timeout(seconds):
+        while True:
+            login = await sandbox.client.login(login_id)
+            if login["status"] == status:
+                return login
+            await asyncio.sleep(0.02)
+
+
+async def api_get(sandbox: Sandbox, path: str) -> Any:
+    headers = {"Authorization": f"Bearer {sandbox.api_key}"}
+    response = await sandbox.stack.http.get(path, headers=headers)
+    response.raise_for_status()
+    return response.json()
+
+
+# What banshui's side holds.
+
+
+async def account_on(sandbox: Sandbox, number: str) -> int:
+    """The id of the account that logs in with that number."""
+    async with sandbox.stack.runtime.db.session() as session:
+        account_id = await session.scalar(
+            select(Account.id)
+            .join(Number, Number.id == Account.number_id)
+            .where(Number.msisdn == number)
+        )
+    assert account_id is not None
+    return account_id
+
+
+async def inbox_rows(sandbox: Sandbox, number: str) -> list[InboundSms]:
+    async with sandbox.stack.runtime.db.session() as session:
+        rows = await session.scalars(
+            select(InboundSms)
+            .where(InboundSms.number == number)
+            .order_by(InboundSms.id)
+        )
+        return list(rows)
+
+
+# The simulated bureau, through its admin API where it has one.
+
+
+def bureau_of(sandbox: Sandbox) -> Bureau:
+    bureau: Bureau = sandbox.stack.app.state.simulator.state.bureau
+    return bureau
+
+
+async def person_at_bureau(sandbox: Sandbox, member: Member) -> str:
+    response = await sandbox.stack.sim.get(f"/admin/persons/{member.id_number}")
+    response.raise_for_status()
+    return str(response.json()["person_id"])
+
+
+async def violations(sandbox: Sandbox) -> dict[str, int]:
+    answer: dict[str, int] = (await sandbox.stack.sim.get("/admin/violations")).json()
+    return answer
+
+
+async def outbox(sandbox: Sandbox, phone: str) -> list[dict[str, Any]]:
+    response = await sandbox.stack.sim.get("/admin/outbox", params={"phone": phone})
+    listed: list[dict[str, Any]] = response.json()["sms"]
+    return listed
+
+
+async def logs_in_by_hand(
+    sandbox: Sandbox, phone: str, company: Company, count: int
+) -> None:
+    """The person logs in at the site with that phone; banshui sees the SMS."""
+    body = {"phone": phone, "tax_id": company.tax_id, "count": count}
+    response = await sandbox.stack.sim.post("/admin/manual-logins", json=body)
+    response.raise_for_status()
+    assert response.json()["stopped"] is None
+
+
+async def hold(sandbox: Sandbox, login_id: str, held: bool) -> None:
+    """Mark the handed-out session in use at the bureau, as the RPA would be."""
+    session = await sandbox.client.session(login_id)
+    body = {"session_token": session["cookies"]["SIMSESSION"], "held": held}
+    (await sandbox.stack.sim.post("/admin/leases", json=body)).raise_for_status()
+
+
+@asynccontextmanager
+async def undelivered(sandbox: Sandbox, phone: str) -> AsyncIterator[None]:
+    """The carrier keeps the phone's SMS in the outbox while the block runs."""
+    kept = bureau_of(sandbox).state.deliveries[phone]
+    response = await sandbox.stack.sim.delete(f"/admin/deliveries/{phone}")
+    response.raise_for_status()
+    try:
+        yield
+    finally:
+        # Put back in the simulator as it was, whichever gateway format it is.
+        bureau_of(sandbox).state.deliveries[phone] = kept
+
+
+async def deliver_kept(sandbox: Sandbox, phone: str) -> int:
+    """Hand the SMS kept for the phone to the carrier now, oldest first."""
+    bureau = bureau_of(sandbox)
+    kept = [s for s in bureau.state.outbox if s.phone == phone and s.delivery == "kept"]
+    for sms in kept:
+        task = bureau.send(sms)
+        assert task is not None, "the phone has no delivery configured"
+        await task
+    return len(kept)
