@@ -9,6 +9,7 @@ from banshui.core.clock import Clock, SystemClock
 from banshui.core.db import Database
 from banshui.core.settings import Settings, load_secret_key
 from banshui.core.vault import Vault
+from banshui.events import Events, NoEvents
 from banshui.sms.inbox import Inbox
 from banshui.sms.notify import CodeNotifier
 
@@ -22,6 +23,7 @@ class Runtime:
     notifier: CodeNotifier
     inbox: Inbox
     extras: dict[str, object] = field(default_factory=dict)
+    events: Events = field(default_factory=NoEvents)
 
     async def close(self) -> None:
         await self.db.close()
