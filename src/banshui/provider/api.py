@@ -6,10 +6,11 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from banshui.api.bodies import parse_body
 from banshui.api.deps import runtime_of
-from banshui.core.errors import InvalidInput, NotFound
+from banshui.core.errors import NotFound
 from banshui.numbers.models import Customer
 from banshui.provider.auth import signed_customer
 from banshui.provider.claims import claim_code, reachable_number, recent_sms
@@ -21,10 +22,6 @@ MAX_WAIT_SECONDS = 60
 
 class NoCodeYet(NotFound):
     code = "no_code"
-
-
-class InvalidJson(InvalidInput):
-    code = "invalid_json"
 
 
 class ClaimBody(BaseModel):
@@ -78,7 +75,7 @@ async def claim(number: str, request: Request, customer: Signed) -> ClaimAnswer:
     """Claim the first unclaimed bureau code since ``after``, waiting if asked."""
     runtime = runtime_of(request)
     # The body is read only after the signature held: strangers learn nothing.
-    asked = _claim_body(await request.body())
+    asked = parse_body(ClaimBody, await request.body())
     msisdn = await reachable_number(runtime, customer, number)
 
     claimed = await claim_code(
@@ -116,15 +113,3 @@ async def list_sms(
         for sms in listed
     ]
     return SmsListing(number=msisdn, sms=items)
-
-
-def _claim_body(body: bytes) -> ClaimBody:
-    try:
-        return ClaimBody.model_validate_json(body or b"{}")
-    except ValidationError as error:
-        first = error.errors()[0]
-        if first["type"] == "json_invalid":
-            raise InvalidJson("the body is not valid JSON") from None
-        field = ".".join(str(part) for part in first["loc"]) or None
-        message = f"{field}: {first['msg']}" if field else str(first["msg"])
-        raise InvalidInput(message, field=field) from None

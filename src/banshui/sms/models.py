@@ -34,6 +34,10 @@ class Source(Base):
     number: Mapped[str | None] = mapped_column(String(11))
     sim_slots: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     public_url: Mapped[str | None] = mapped_column(String(500))
+    # Set when a number-side customer registered it through the provider API.
+    customer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 

@@ -36,11 +36,13 @@ async def add_source(
     number: str | None = None,
     sim_slots: dict[str, str] | None = None,
     public_url: str | None = None,
+    customer_id: int | None = None,
     actor: str = "cli",
 ) -> Source:
     """A new source; its secret is sealed and never shown again."""
     source = _validated(kind, name, secret, number, sim_slots or {}, public_url)
     source.secret_sealed = vault.seal(secret, SECRET_PURPOSE)
+    source.customer_id = customer_id
     source.created_at = clock.now()
 
     async with db.transaction() as session:
