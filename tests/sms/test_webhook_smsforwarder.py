@@ -294,3 +294,23 @@ async def test_a_body_over_64_kib_is_a_413_that_stores_nothing(
 
     assert_refused(answer, 413)
     assert await stored(stack, phone) == []
+
+
+async def metric(stack: Stack, pattern: str) -> float:
+    found = re.search(pattern, (await stack.http.get("/metrics")).text, re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
+
+
+async def test_metrics_count_sms_received_per_source_and_codes_extracted(
+    stack: Stack, phone: Phone
+) -> None:
+    name = re.escape(phone.source.name)
+    received = rf'^banshui_sms_received_total\{{source="{name}"\}} (\S+)$'
+    codes = r'^banshui_codes_extracted_total\{kind="bureau_login"\} (\S+)$'
+    codes_before = await metric(stack, codes)
+
+    await stack.http.post(phone.hook, data=form())
+    await stack.http.post(phone.hook, data=form())  # the app's retry: not counted
+
+    assert await metric(stack, received) == 1.0
+    assert await metric(stack, codes) == codes_before + 1

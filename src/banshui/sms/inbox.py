@@ -16,6 +16,7 @@ from banshui.core.clock import Clock, shanghai_day
 from banshui.core.db import Database
 from banshui.core.upsert import insert_ignoring_conflict
 from banshui.forwarding.queue import enqueue_forwards
+from banshui.metrics import CODES_EXTRACTED
 from banshui.sms.extraction import SmsKind, extract
 from banshui.sms.gateways.base import ReceivedSms, SignatureRefused, Verified
 from banshui.sms.models import CodeExpectation, InboundSms, Source, UsedNonce
@@ -36,6 +37,8 @@ class Stored:
     id: int | None
     duplicate: bool
     forwards: int = 0
+    # The kind of a newly stored SMS that carried a code, for the metrics.
+    code_kind: str | None = None
 
 
 class Inbox:
@@ -66,6 +69,9 @@ class Inbox:
             await self._check_replay(session, source, verified)
             stored = [await self._receive(session, source, sms) for sms in messages]
 
+        for item in stored:
+            if item.code_kind is not None:
+                CODES_EXTRACTED.labels(kind=item.code_kind).inc()
         if any(s.forwards for s in stored):
             for wake in self._forward_listeners:
                 wake()
@@ -242,7 +248,10 @@ class Inbox:
         forwards = 0
         if number is not None:
             forwards = await enqueue_forwards(session, self._clock, new_id, number)
-        return Stored(id=new_id, duplicate=False, forwards=forwards)
+        code_kind = extraction.kind.value if extraction.code else None
+        return Stored(
+            id=new_id, duplicate=False, forwards=forwards, code_kind=code_kind
+        )
 
     async def _match(
         self, session: AsyncSession, sms_id: int, number: str, received_at: datetime
