@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run demo test lint format typecheck pytest clean
+.PHONY: install run demo test lint format typecheck pytest bench bench-smoke clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ run: $(STAMP)
 	$(BIN)/banshui db upgrade
 	$(BIN)/banshui serve
 
-## demo: the six-step scenario of DESIGN §7 on a fresh temporary database
+## demo: the six-step scenario (see README) on a fresh temporary database
 demo: $(STAMP)
 	$(BIN)/banshui demo
 
@@ -39,6 +39,14 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/pytest
+
+## bench: every benchmark (a few minutes); writes bench/results/latest.json
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+## bench-smoke: a tiny run of every benchmark, under a minute (figures mean nothing)
+bench-smoke: $(STAMP)
+	$(BIN)/python -m bench --quick --in-process --out $${TMPDIR:-/tmp}/banshui-bench-smoke.json
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache

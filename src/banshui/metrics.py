@@ -34,3 +34,13 @@ REFUSALS = Counter(
     "Requests refused for their credentials (chat token, sender, provider key, PIN)",
     ["face"],
 )
+WEBHOOKS_DELIVERED = Counter(
+    "banshui_webhooks_delivered_total",
+    "Events a tenant's webhook acknowledged",
+    ["kind"],
+)
+WEBHOOKS_FAILED = Counter(
+    "banshui_webhooks_failed_total",
+    "Webhook deliveries that gave up after their retries",
+    ["kind"],
+)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-import pytest
 from sqlalchemy import select
 
 from banshui.accounts.models import Person
@@ -16,11 +15,6 @@ if TYPE_CHECKING:
     from conftest import Sandbox
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="login.choice.numbers_of always tries the account's own number first, "
-    "even when the registry says it now belongs to someone else (DESIGN §5.11)",
-)
 async def test_a_number_moved_to_li_is_no_longer_used_for_zhangs_logins(
     sandbox: Sandbox,
 ) -> None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import pytest
-
 from .conftest import ON_MODULE_LOOP
 
 if TYPE_CHECKING:
@@ -56,11 +54,6 @@ async def test_openapi_describes_the_login_request_body(sandbox: Sandbox) -> Non
     assert ask.get("additionalProperties") is False
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="POST /api/v1/logins/{id}/code (DESIGN §4, a code a person typed) "
-    "is not implemented yet",
-)
 async def test_openapi_lists_the_path_for_a_code_a_person_typed(
     sandbox: Sandbox,
 ) -> None:

@@ -8,15 +8,19 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import select
 
 from banshui.accounts.models import Account
+from banshui.app import bureau_url, create_app
 from banshui.client import BanshuiClient
-from banshui.core.clock import Clock
+from banshui.core.clock import Clock, ManualClock, SystemClock
 from banshui.core.migrate import upgrade
+from banshui.core.settings import Settings
 from banshui.demo.cast import (
     Company,
     Member,
@@ -24,13 +28,17 @@ from banshui.demo.cast import (
     seed_banshui,
     seed_simulator,
 )
+from banshui.drivers.http import HttpDriver
+from banshui.login.engine import LoginEngine
+from banshui.login.progress import Sleep
 from banshui.numbers.models import Number
-from banshui.runtime import build_runtime
+from banshui.runtime import Runtime, build_runtime
+from banshui.serving import bound_socket, serving
 from banshui.simulator.bureau import Bureau
 from banshui.sms.models import InboundSms
-from conftest import Sandbox, make_settings, running_stack
+from conftest import Sandbox, Stack, make_settings, running_stack
 
-__all__ = ["Sandbox"]  # the tests of this folder take it from here
+__all__ = ["Sandbox", "Stack"]  # the tests of this folder take them from here
 
 Login = dict[str, Any]
 CastOn = Callable[..., AbstractAsyncContextManager[Sandbox]]
@@ -64,22 +72,107 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
     return Template(folder, seeded.api_key, seeded.tenant_id)
 
 
+class Sleeper:
+    """The engine's sleep on a manual clock: the time passes at once.
+
+    Each pause moves the clock on by what was asked and lets the rest of the
+    stack (and the test) run for a moment of real time.
+    """
+
+    def __init__(self, clock: ManualClock, real_seconds: float = 0.02) -> None:
+        self.clock = clock
+        self.real_seconds = real_seconds
+        self.slept: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.clock.advance(seconds)
+        await asyncio.sleep(self.real_seconds)
+
+
+class Recorder:
+    """The runtime's events for a test: what the engine published, in order."""
+
+    def __init__(self) -> None:
+        self.published: list[tuple[str, dict[str, Any]]] = []
+
+    async def publish(self, kind: str, data: dict[str, Any]) -> None:
+        self.published.append((kind, data))
+
+    def of(self, kind: str) -> list[dict[str, Any]]:
+        return [data for published, data in self.published if published == kind]
+
+
 @pytest.fixture
 def cast_on(template: Template, tmp_path: Path) -> CastOn:
-    """A stack with settings (and a clock) of the test's own, the cast seeded."""
+    """A stack with settings (a clock, the engine's sleep) of the test's own.
+
+    ``solve_slider=False`` gives it a driver that leaves sliders to a person.
+    """
 
     @asynccontextmanager
     async def on(
-        clock: Clock | None = None, **overrides: object
+        clock: Clock | None = None,
+        sleep: Sleep | None = None,
+        solve_slider: bool = True,
+        events: Recorder | None = None,
+        **overrides: object,
     ) -> AsyncIterator[Sandbox]:
         for kept in template.folder.iterdir():
             shutil.copy2(kept, tmp_path / kept.name)
-        async with running_stack(tmp_path, clock, **overrides) as stack:
+        if sleep is None and solve_slider and events is None:
+            stacked = running_stack(tmp_path, clock, **overrides)
+        else:
+            options = _Options(sleep, solve_slider, events)
+            stacked = _engine_stack(tmp_path, clock, options, overrides)
+        async with stacked as stack:
             await seed_simulator(stack.runtime, stack.sim, pinned=None, seed=7)
             async with BanshuiClient(stack.url, template.api_key) as client:
                 yield Sandbox(stack, template.api_key, template.tenant_id, client)
 
     return on
+
+
+@dataclass(frozen=True)
+class _Options:
+    sleep: Sleep | None
+    solve_slider: bool
+    events: Recorder | None
+
+
+@asynccontextmanager
+async def _engine_stack(
+    folder: Path,
+    clock: Clock | None,
+    options: _Options,
+    overrides: dict[str, object],
+) -> AsyncIterator[Stack]:
+    """The shared running stack, with the engine's sleep, driver and events here."""
+    sock = bound_socket()
+    settings = make_settings(folder, sock.getsockname()[1], **overrides)
+
+    def make(config: Settings) -> FastAPI:
+        driver = HttpDriver(
+            bureau_url(config), solve_simulated_slider=options.solve_slider
+        )
+        app = create_app(
+            config,
+            clock=clock or SystemClock(),
+            driver=driver,
+            sleep=options.sleep or asyncio.sleep,
+        )
+        if options.events is not None:
+            # Before start-up, when the engine is made with the runtime's events.
+            app.state.runtime.events = options.events
+        return app
+
+    async with (
+        serving(make, settings, sock) as running,
+        httpx.AsyncClient(base_url=f"{running.url}/sim", timeout=30) as sim,
+        httpx.AsyncClient(base_url=running.url, timeout=30) as http,
+    ):
+        runtime: Runtime = running.app.state.runtime
+        yield Stack(running.url, running.app, settings, runtime, sim, http)
 
 
 @pytest.fixture
@@ -139,6 +232,15 @@ async def reaching(
             if login["status"] == status:
                 return login
             await asyncio.sleep(0.02)
+
+
+def engine_of(sandbox: Sandbox) -> LoginEngine:
+    return cast(LoginEngine, sandbox.stack.runtime.extras["engine"])
+
+
+def manual_clock() -> ManualClock:
+    """A clock that moves only when the engine sleeps (see ``Sleeper``)."""
+    return ManualClock(SystemClock().now())
 
 
 async def api_get(sandbox: Sandbox, path: str) -> Any:

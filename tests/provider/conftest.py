@@ -64,7 +64,10 @@ class Provider:
     async def receive(self, code: str, number: str = S1) -> int:
         """A bureau login code reaching the number; the stored SMS's id."""
         runtime = self.stack.runtime
-        source = await find_source(runtime.db, "smsforwarder", "sim-s1")
+        # Each sub-number of the cast has its own phone, and a source writes
+        # only for its own numbers.
+        name = {S1: "sim-s1", S2: "sim-s2"}[number]
+        source = await find_source(runtime.db, "smsforwarder", name)
         sms = ReceivedSms(
             sender="12366",
             text=LOGIN_SMS.format(code=code),

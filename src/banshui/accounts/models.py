@@ -72,6 +72,11 @@ class Account(Base):
     number_id: Mapped[int] = mapped_column(ForeignKey("numbers.id"))
     # sub_number: the code reaches banshui; phone: it reaches a person's handset.
     login_type: Mapped[str] = mapped_column(String(20), default="sub_number")
+    # A sub-number hosted at another provider: its codes are claimed there, signed
+    # with the appKey/appSecret that provider issued (the secret sealed).
+    provider_url: Mapped[str | None] = mapped_column(String(500))
+    provider_app_key: Mapped[str | None] = mapped_column(String(64))
+    provider_app_secret_sealed: Mapped[str | None] = mapped_column(String(400))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 

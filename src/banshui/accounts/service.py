@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banshui.accounts.identity import (
@@ -29,8 +29,17 @@ from banshui.core.errors import Conflict, InvalidInput, NotFound
 from banshui.core.vault import Vault
 from banshui.numbers.models import Number
 from banshui.numbers.phones import normalize_mobile
+from banshui.sync.changes import publishing_changes
+from banshui.sync.listing import (
+    AccountView,
+    Entry,
+    account_view,
+    accounts_serving,
+    listing,
+)
 
 PASSWORD_PURPOSE = "tax-password"
+PROVIDER_SECRET_PURPOSE = "provider-app-secret"
 _T = TypeVar("_T")
 LOGIN_TYPES = ("sub_number", "phone")
 
@@ -43,6 +52,32 @@ class Service:
     identity_code: str
     default_business: str
     is_default: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class NumberHeld:
+    """A number the bureau has on a person, and whether it is their 默认手机号."""
+
+    number: str
+    is_sub_number: bool
+    default_at_bureau: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AccountHeld:
+    id: int
+    number: str
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRecord:
+    """A person as the registry shows them; the password never leaves the vault."""
+
+    id: int
+    name: str
+    id_number: str
+    numbers: list[NumberHeld]
+    accounts: list[AccountHeld]
 
 
 class Registry:
@@ -142,7 +177,11 @@ class Registry:
                 number.bound_phone = bound
             if service_ends_on is not None:
                 number.service_ends_on = service_ends_on
-            await self._own(session, number, person_id, default_at_bureau, actor)
+            on_number = await session.scalars(
+                select(Account.id).where(Account.number_id == number.id)
+            )
+            async with publishing_changes(session, self._clock, list(on_number)):
+                await self._own(session, number, person_id, default_at_bureau, actor)
         return number
 
     async def add_account(
@@ -153,7 +192,12 @@ class Registry:
         services: list[Service],
         login_type: str = "sub_number",
         actor: str = "cli",
+        *,
+        provider_url: str | None = None,
+        app_key: str | None = None,
+        app_secret: str | None = None,
     ) -> Account:
+        """An account; with a provider URL its codes are claimed at that provider."""
         if login_type not in LOGIN_TYPES:
             raise InvalidInput(
                 f"{login_type!r} is not one of {LOGIN_TYPES}", field="login_type"
@@ -163,6 +207,7 @@ class Registry:
                 "an account must serve at least one enterprise", field="services"
             )
         msisdn = normalize_mobile(msisdn, field="account")
+        hosted = self._hosted_elsewhere(provider_url, app_key, app_secret)
 
         async with self._db.transaction() as session:
             person = await _get(session, Person, person_id, "person")
@@ -173,11 +218,13 @@ class Registry:
                 number_id=number.id,
                 login_type=login_type,
                 created_at=self._clock.now(),
+                **hosted,
             )
             session.add(account)
             await session.flush()
-            for index, service in enumerate(services):
-                await self._serve(session, account, service, f"services.{index}")
+            async with publishing_changes(session, self._clock, [account.id]):
+                for index, service in enumerate(services):
+                    await self._serve(session, account, service, f"services.{index}")
             record(
                 session,
                 self._clock,
@@ -187,6 +234,33 @@ class Registry:
                 detail=f"person:{person_id} number:{msisdn}",
             )
         return account
+
+    def _hosted_elsewhere(
+        self, url: str | None, app_key: str | None, app_secret: str | None
+    ) -> dict[str, str | None]:
+        """The provider columns of an account, all three given or none."""
+        given = {"provider_url": url, "app_key": app_key, "app_secret": app_secret}
+        if not any(given.values()):
+            return {}
+        for field, value in given.items():
+            if not value or not value.strip():
+                raise InvalidInput(
+                    "a number hosted elsewhere needs provider_url, app_key and "
+                    "app_secret",
+                    field=field,
+                )
+        assert url is not None and app_key is not None and app_secret is not None
+        if not url.startswith(("http://", "https://")):
+            raise InvalidInput(
+                "must start with http:// or https://", field="provider_url"
+            )
+        return {
+            "provider_url": url.strip().rstrip("/"),
+            "provider_app_key": app_key.strip(),
+            "provider_app_secret_sealed": self._vault.seal(
+                app_secret, PROVIDER_SECRET_PURPOSE
+            ),
+        }
 
     async def _serve(
         self, session: AsyncSession, account: Account, service: Service, field: str
@@ -287,9 +361,471 @@ class Registry:
             )
         return number
 
+    # The registry API's own writes: scoped to a tenant, one transaction each,
+    # with their ``account.*`` events staged in that transaction.
+
+    async def enrol_person(
+        self, tenant_id: int, name: str, id_number: str, password: str, actor: str
+    ) -> Person:
+        """A new person of the tenant; one natural person is enrolled once."""
+        if not name.strip():
+            raise InvalidInput("must not be empty", field="name")
+        compact = validate_id_number(id_number)
+        if not password:
+            raise InvalidInput("must not be empty", field="password")
+
+        person = Person(
+            tenant_id=tenant_id,
+            name=name.strip(),
+            id_number=compact,
+            password_sealed=self._vault.seal(password, PASSWORD_PURPOSE),
+            created_at=self._clock.now(),
+        )
+        async with self._db.transaction() as session:
+            taken = await session.scalar(
+                select(Person.id).where(
+                    Person.tenant_id == tenant_id, Person.id_number == compact
+                )
+            )
+            if taken:
+                raise Conflict(
+                    f"person {taken} has this ID number already", field="id_number"
+                )
+            session.add(person)
+            await session.flush()
+            record(
+                session,
+                self._clock,
+                actor=actor,
+                action="person.add",
+                subject=f"person:{person.id}",
+                detail=f"tenant:{tenant_id}",
+            )
+        return person
+
+    async def change_password(
+        self, tenant_id: int, person_id: int, password: str, actor: str
+    ) -> None:
+        """R2 for one tenant's person: all of their accounts log in with it."""
+        await self.person_of(tenant_id, person_id)
+        await self.set_password(person_id, password, actor)
+
+    async def give_number_in_tenant(
+        self,
+        tenant_id: int,
+        person_id: int,
+        msisdn: str,
+        *,
+        default_at_bureau: bool,
+        is_sub_number: bool,
+        actor: str,
+    ) -> Number:
+        """R1 within a tenant: the number moves here from whoever had it."""
+        msisdn = normalize_mobile(msisdn)
+        async with self._db.transaction() as session:
+            person = await _person_in(session, tenant_id, person_id)
+            number = await self._number(session, msisdn, is_sub_number)
+            await _not_held_elsewhere(session, number, tenant_id)
+            on_number = await session.scalars(
+                select(Account.id).where(
+                    Account.tenant_id == tenant_id, Account.number_id == number.id
+                )
+            )
+            async with publishing_changes(session, self._clock, list(on_number)):
+                await self._own(session, number, person.id, default_at_bureau, actor)
+                if default_at_bureau:
+                    await _only_default_phone(session, person.id, number.id)
+        return number
+
+    async def serve_enterprise(
+        self,
+        tenant_id: int,
+        tax_id: str,
+        *,
+        login_type: str,
+        msisdn: str,
+        identity_code: str,
+        default_business: str,
+        is_default: bool,
+        actor: str,
+        provider_url: str | None = None,
+        app_key: str | None = None,
+        app_secret: str | None = None,
+    ) -> Account:
+        """The 新增 form: the enterprise joins the account of this number's owner.
+
+        The account (that person logging in with that number) is made when it
+        does not exist yet; a provider's appKey/appSecret go with a new account.
+        """
+        if login_type not in LOGIN_TYPES:
+            raise InvalidInput(
+                f"{login_type!r} is not one of {LOGIN_TYPES}", field="login_type"
+            )
+        msisdn = normalize_mobile(msisdn, field="account")
+        validate_identity(identity_code)
+        validate_business(default_business, "default_business")
+        hosted = self._hosted_elsewhere(provider_url, app_key, app_secret)
+
+        async with self._db.transaction() as session:
+            enterprise = await _enterprise_in(session, tenant_id, tax_id)
+            number, owner = await _tenant_number(session, msisdn, tenant_id)
+            _fits_login_type(number, login_type)
+            account = await _account_on(session, tenant_id, owner.id, number.id)
+            await _may_serve(session, account, enterprise, login_type, hosted)
+            serving = await accounts_serving(session, enterprise.id)
+            async with publishing_changes(session, self._clock, serving) as watched:
+                if account is None:
+                    account = Account(
+                        tenant_id=tenant_id,
+                        person_id=owner.id,
+                        number_id=number.id,
+                        login_type=login_type,
+                        created_at=self._clock.now(),
+                        **hosted,
+                    )
+                    await _added(session, account)
+                watched.add(account.id)
+                await _add_service(
+                    session, account, enterprise, identity_code, default_business
+                )
+                if is_default:
+                    await _make_default(session, account.id, enterprise.id)
+                record(
+                    session,
+                    self._clock,
+                    actor=actor,
+                    action="account.serve",
+                    subject=f"account:{account.id}",
+                    detail=f"enterprise:{enterprise.tax_id} number:{msisdn} "
+                    f"identity:{identity_code} business:{default_business}",
+                )
+        return account
+
+    async def change_service(
+        self,
+        tenant_id: int,
+        tax_id: str,
+        account_id: int,
+        *,
+        default_business: str | None = None,
+        is_default: bool | None = None,
+        actor: str,
+    ) -> None:
+        """Set the default account or default business (数电配置) of an enterprise."""
+        if default_business is None and is_default is None:
+            raise InvalidInput("give default_business or is_default to change")
+        if default_business is not None:
+            validate_business(default_business, "default_business")
+
+        async with self._db.transaction() as session:
+            enterprise = await _enterprise_in(session, tenant_id, tax_id)
+            service = await _service_of(session, enterprise, account_id)
+            serving = await accounts_serving(session, enterprise.id)
+            async with publishing_changes(session, self._clock, serving):
+                if default_business is not None:
+                    service.default_business = default_business
+                if is_default is not None:
+                    service.is_default = is_default
+                await session.flush()
+                if service.is_default:
+                    await _make_default(session, account_id, enterprise.id)
+                record(
+                    session,
+                    self._clock,
+                    actor=actor,
+                    action="account.change",
+                    subject=f"account:{account_id}",
+                    detail=f"enterprise:{enterprise.tax_id} "
+                    f"business:{service.default_business} "
+                    f"default:{service.is_default}",
+                )
+
+    async def stop_serving(
+        self, tenant_id: int, tax_id: str, account_id: int, actor: str
+    ) -> None:
+        """The account no longer logs in for the enterprise; it stays for others."""
+        async with self._db.transaction() as session:
+            enterprise = await _enterprise_in(session, tenant_id, tax_id)
+            service = await _service_of(session, enterprise, account_id)
+            async with publishing_changes(session, self._clock, [account_id]):
+                await session.delete(service)
+                record(
+                    session,
+                    self._clock,
+                    actor=actor,
+                    action="account.stop_serving",
+                    subject=f"account:{account_id}",
+                    detail=f"enterprise:{enterprise.tax_id}",
+                )
+
+    # Reading, scoped to a tenant: another tenant's object is as missing as none.
+
+    async def enterprises_of(self, tenant_id: int) -> list[Enterprise]:
+        async with self._db.session() as session:
+            rows = await session.scalars(
+                select(Enterprise)
+                .where(Enterprise.tenant_id == tenant_id)
+                .order_by(Enterprise.tax_id)
+            )
+            return list(rows)
+
+    async def enterprise_of(self, tenant_id: int, tax_id: str) -> Enterprise:
+        async with self._db.session() as session:
+            return await _enterprise_in(session, tenant_id, tax_id)
+
+    async def persons_of(self, tenant_id: int) -> list[PersonRecord]:
+        async with self._db.session() as session:
+            people = list(
+                await session.scalars(
+                    select(Person)
+                    .where(Person.tenant_id == tenant_id)
+                    .order_by(Person.id)
+                )
+            )
+            return [await _record_of(session, person) for person in people]
+
+    async def person_of(self, tenant_id: int, person_id: int) -> PersonRecord:
+        async with self._db.session() as session:
+            person = await _person_in(session, tenant_id, person_id)
+            return await _record_of(session, person)
+
+    async def listing_of(self, tenant_id: int, tax_id: str) -> list[Entry]:
+        """The accounts ERPs pull for an enterprise (R8 issuer, R9 warnings)."""
+        async with self._db.session() as session:
+            return await listing(
+                session, await _enterprise_in(session, tenant_id, tax_id)
+            )
+
+    async def account_of(self, tenant_id: int, account_id: int) -> AccountView:
+        async with self._db.session() as session:
+            account = await _account_in(session, tenant_id, account_id)
+            return await account_view(session, account)
+
 
 async def _get(session: AsyncSession, model: type[_T], key: int, what: str) -> _T:
     found = await session.get(model, key)
     if found is None:
         raise NotFound(f"no {what} {key}")
     return found
+
+
+async def _person_in(session: AsyncSession, tenant_id: int, person_id: int) -> Person:
+    found = await session.get(Person, person_id)
+    if found is None or found.tenant_id != tenant_id:
+        raise NotFound(f"no person {person_id}")
+    return found
+
+
+async def _account_in(
+    session: AsyncSession, tenant_id: int, account_id: int
+) -> Account:
+    found = await session.get(Account, account_id)
+    if found is None or found.tenant_id != tenant_id:
+        raise NotFound(f"no account {account_id}")
+    return found
+
+
+async def _enterprise_in(
+    session: AsyncSession, tenant_id: int, tax_id: str
+) -> Enterprise:
+    wanted = tax_id.strip().upper()
+    found = await session.scalar(
+        select(Enterprise).where(
+            Enterprise.tenant_id == tenant_id, Enterprise.tax_id == wanted
+        )
+    )
+    if found is None:
+        raise NotFound(f"no enterprise {wanted}")
+    return found
+
+
+async def _not_held_elsewhere(
+    session: AsyncSession, number: Number, tenant_id: int
+) -> None:
+    """R1 moves a number between persons of one tenant, never out of another."""
+    holder = await session.scalar(
+        select(Person.tenant_id)
+        .join(PersonNumber, PersonNumber.person_id == Person.id)
+        .where(PersonNumber.number_id == number.id)
+    )
+    if holder is not None and holder != tenant_id:
+        raise Conflict(
+            f"{number.msisdn} belongs to a person of another tenant", field="number"
+        )
+
+
+async def _tenant_number(
+    session: AsyncSession, msisdn: str, tenant_id: int
+) -> tuple[Number, Person]:
+    """The number and the tenant's person who has it at the bureau."""
+    row = (
+        await session.execute(
+            select(Number, Person)
+            .join(PersonNumber, PersonNumber.number_id == Number.id)
+            .join(Person, Person.id == PersonNumber.person_id)
+            .where(Number.msisdn == msisdn, Person.tenant_id == tenant_id)
+        )
+    ).first()
+    if row is None:
+        raise InvalidInput(
+            f"{msisdn} is not a number of any person of this tenant; "
+            "give it to the person first",
+            field="account",
+        )
+    number, owner = row
+    return number, owner
+
+
+async def _account_on(
+    session: AsyncSession, tenant_id: int, person_id: int, number_id: int
+) -> Account | None:
+    return await session.scalar(
+        select(Account)
+        .where(
+            Account.tenant_id == tenant_id,
+            Account.person_id == person_id,
+            Account.number_id == number_id,
+        )
+        .order_by(Account.id)
+        .limit(1)
+    )
+
+
+def _fits_login_type(number: Number, login_type: str) -> None:
+    if login_type == "sub_number" and not number.is_sub_number:
+        raise InvalidInput(
+            f"{number.msisdn} is not a sub-number, so its login type is phone",
+            field="login_type",
+        )
+
+
+async def _may_serve(
+    session: AsyncSession,
+    account: Account | None,
+    enterprise: Enterprise,
+    login_type: str,
+    hosted: dict[str, str | None],
+) -> None:
+    """An existing account takes another enterprise only as it is."""
+    if account is None:
+        return
+    if account.login_type != login_type:
+        raise Conflict(
+            f"account {account.id} on this number logs in as {account.login_type}",
+            field="login_type",
+        )
+    if hosted and (account.provider_url, account.provider_app_key) != (
+        hosted["provider_url"],
+        hosted["provider_app_key"],
+    ):
+        raise Conflict(
+            f"account {account.id} on this number has other provider credentials",
+            field="app_key",
+        )
+    served = await session.scalar(
+        select(AccountEnterprise.id).where(
+            AccountEnterprise.account_id == account.id,
+            AccountEnterprise.enterprise_id == enterprise.id,
+        )
+    )
+    if served:
+        raise Conflict(
+            f"account {account.id} serves {enterprise.tax_id} already",
+            field="account",
+        )
+
+
+async def _added(session: AsyncSession, account: Account) -> None:
+    session.add(account)
+    await session.flush()
+
+
+async def _add_service(
+    session: AsyncSession,
+    account: Account,
+    enterprise: Enterprise,
+    identity_code: str,
+    default_business: str,
+) -> None:
+    session.add(
+        AccountEnterprise(
+            account_id=account.id,
+            enterprise_id=enterprise.id,
+            identity_code=identity_code,
+            default_business=default_business,
+            is_default=False,
+        )
+    )
+    await session.flush()
+
+
+async def _service_of(
+    session: AsyncSession, enterprise: Enterprise, account_id: int
+) -> AccountEnterprise:
+    found = await session.scalar(
+        select(AccountEnterprise).where(
+            AccountEnterprise.account_id == account_id,
+            AccountEnterprise.enterprise_id == enterprise.id,
+        )
+    )
+    if found is None:
+        raise NotFound(f"account {account_id} does not serve {enterprise.tax_id}")
+    return found
+
+
+async def _make_default(
+    session: AsyncSession, account_id: int, enterprise_id: int
+) -> None:
+    """One default account per enterprise and business: the others lose it."""
+    service = await session.scalar(
+        select(AccountEnterprise).where(
+            AccountEnterprise.account_id == account_id,
+            AccountEnterprise.enterprise_id == enterprise_id,
+        )
+    )
+    assert service is not None
+    service.is_default = True
+    await session.execute(
+        update(AccountEnterprise)
+        .where(
+            AccountEnterprise.enterprise_id == enterprise_id,
+            AccountEnterprise.default_business == service.default_business,
+            AccountEnterprise.account_id != account_id,
+        )
+        .values(is_default=False)
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+async def _only_default_phone(
+    session: AsyncSession, person_id: int, number_id: int
+) -> None:
+    """The bureau has one 默认手机号 per person."""
+    await session.execute(
+        update(PersonNumber)
+        .where(PersonNumber.person_id == person_id, PersonNumber.number_id != number_id)
+        .values(default_at_bureau=False)
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+async def _record_of(session: AsyncSession, person: Person) -> PersonRecord:
+    numbers = await session.execute(
+        select(Number.msisdn, Number.is_sub_number, PersonNumber.default_at_bureau)
+        .join(PersonNumber, PersonNumber.number_id == Number.id)
+        .where(PersonNumber.person_id == person.id)
+        .order_by(Number.msisdn)
+    )
+    accounts = await session.execute(
+        select(Account.id, Number.msisdn)
+        .join(Number, Number.id == Account.number_id)
+        .where(Account.person_id == person.id)
+        .order_by(Account.id)
+    )
+    return PersonRecord(
+        id=person.id,
+        name=person.name,
+        id_number=person.id_number,
+        numbers=[NumberHeld(*row) for row in numbers],
+        accounts=[AccountHeld(*row) for row in accounts],
+    )

@@ -65,8 +65,8 @@ async def receive_sms(kind: str, name: str, request: Request) -> Response:
 async def _inbound(
     request: Request, public_url: str, source: str
 ) -> InboundRequest | None:
-    body = await request.body()
-    if len(body) > MAX_BODY:
+    body = await _capped_body(request)
+    if body is None:
         return None
 
     form: dict[str, str] = {}
@@ -88,3 +88,22 @@ async def _inbound(
         form=form,
         source=source,
     )
+
+
+async def _capped_body(request: Request) -> bytes | None:
+    """The body, read no further than the limit: a huge POST costs no memory."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        return None
+
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    # Starlette's form parser reads the body again from the request's cache.
+    request._body = body
+    return body

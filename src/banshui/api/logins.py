@@ -28,13 +28,23 @@ class LoginAsk(BaseModel):
 
     tax_id: TaxId
     business: Literal["receive", "issue"]
-    account_id: int | None = Field(default=None, ge=1)
+    account_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+
+
+class TypedCode(BaseModel):
+    """A code a person read off their phone, for a login waiting for it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(max_length=16, examples=["418207"])
 
 
 class LoginView(BaseModel):
     id: str
     status: str
     reason: str | None
+    # While waiting_person: code, face_check, identity or slider.
+    waiting_for: str | None = None
     deadline: str | None
     tax_id: str
     business: str
@@ -138,6 +148,22 @@ async def take_session(login_id: str, tenant: CurrentTenant, request: Request) -
 @router.post("/{login_id}/release", response_model=LoginView)
 async def release_login(login_id: str, tenant: CurrentTenant, request: Request) -> Any:
     return view(await engine_of(request).release(login_id, tenant.id))
+
+
+@router.post(
+    "/{login_id}/code",
+    response_model=LoginView,
+    responses={409: {"description": "the login is not waiting for a typed code"}},
+)
+async def type_code(
+    login_id: str, typed: TypedCode, tenant: CurrentTenant, request: Request
+) -> Any:
+    """A code a person typed: for an account whose code goes to their phone."""
+    client = request.client.host if request.client else "unknown"
+    login = await engine_of(request).type_code(
+        login_id, tenant.id, typed.code, actor=f"tenant:{tenant.id}@{client}"
+    )
+    return view(login)
 
 
 def _event(login: dict[str, Any]) -> str:

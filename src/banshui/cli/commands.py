@@ -1,4 +1,4 @@
-"""The commands of DESIGN §4 that this version has."""
+"""The core commands: serve, sim, demo, parse, tenants, sources, login, db."""
 
 from __future__ import annotations
 
@@ -65,15 +65,23 @@ def sim(
 @app.command()
 def demo(
     as_json: Json = False,
+    faults: Annotated[
+        bool,
+        typer.Option(
+            "--faults",
+            help="The carrier and the bureau misbehave: lost, late, duplicated "
+            "and reordered SMS; slow, transient and 5xx answers.",
+        ),
+    ] = False,
     seed: Annotated[int, typer.Option(help="Seed for the simulator.")] = 1,
 ) -> None:
-    """The demo scenario (DESIGN §7) on a fresh temporary database over real HTTP."""
+    """The six-step demo scenario on a fresh temporary database over real HTTP."""
     from banshui.demo.scenario import run_demo
 
     def report(line: str) -> None:
         err.print(line, highlight=False)
 
-    result = asyncio.run(run_demo(seed=seed, report=report))
+    result = asyncio.run(run_demo(seed=seed, report=report, faults=faults))
     if as_json:
         emit_json(result)
     else:
@@ -195,6 +203,11 @@ def _print_demo(result: dict[str, Any]) -> None:
         f"sms_manual {result['sms_manual']} · violations {result['violations']} · "
         f"ok {str(result['ok']).lower()}"
     )
+    for item in result["sms_beyond_table"]:
+        causes = "; ".join(item["explained_by"]) or "no fault explains it"
+        out.print(f"step {item['step']}: {item['sms']} SMS beyond the table: {causes}")
+    if result["faults"]:
+        out.print(f"faults that fired: {len(result['faults'])}")
 
 
 def _text_field(line: str, number: int) -> str:
@@ -230,9 +243,14 @@ def login(
         str | None, typer.Option(help="Tenant API key (or BANSHUI_API_KEY).")
     ] = None,
     account_id: Annotated[int | None, typer.Option(help="Use this account.")] = None,
+    release: Annotated[
+        bool, typer.Option("--release", help="Release the lease once it succeeded.")
+    ] = False,
     as_json: Json = False,
 ) -> None:
     """Ask a running server for a session and show its progress live."""
+    import httpx
+
     from banshui.client import ApiError, BanshuiClient
 
     key = api_key or os.environ.get("BANSHUI_API_KEY")
@@ -250,6 +268,9 @@ def login(
                 err.print(f"  {final['status']}" + _why(final), highlight=False)
                 if final["status"] == "succeeded":
                     break
+            if release and final["status"] == "succeeded":
+                await client.release(asked["id"])
+                err.print("  released", highlight=False)
             return final
 
     try:
@@ -257,8 +278,8 @@ def login(
     except ApiError as error:
         where = f" ({error.field})" if error.field else ""
         fail(f"{error}{where}")
-    except OSError as error:
-        fail(f"cannot reach {server}: {error}")
+    except (OSError, httpx.HTTPError) as error:
+        fail(f"cannot reach {server}: {type(error).__name__}")
 
     if as_json:
         emit_json(final)

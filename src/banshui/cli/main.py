@@ -67,6 +67,7 @@ from banshui.cli import (  # noqa: E402
     forwarding,  # noqa: F401
     inbox,  # noqa: F401
     numbers,  # noqa: F401
+    operators,  # noqa: F401
 )
 
 

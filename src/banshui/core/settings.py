@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     code_skew_seconds: float = Field(default=5.0, ge=0, le=120)
     login_deadline_seconds: float = Field(default=600.0, gt=0, le=86_400)
     lease_sweep_seconds: float = Field(default=1.0, gt=0, le=60)
+    # Idle live sessions are probed this often, so the bureau keeps them (§5.8).
+    keepalive_seconds: float = Field(default=240.0, gt=0, le=86_400)
+    # How long a bureau code lives: a number whose awaited code did not come gets
+    # no new code for this long, since the late one may still arrive (§5.6).
+    code_valid_seconds: float = Field(default=300.0, ge=0, le=3_600)
 
     @field_validator("database_url")
     @classmethod

@@ -29,6 +29,18 @@ from banshui.demo.cast import (
     seed_banshui,
     seed_simulator,
 )
+from banshui.demo.faults import (
+    CODE_TIMEOUT_SECONDS,
+    CODE_VALID_SECONDS,
+    FAULTS,
+    HAND_LOGIN_FAULTS,
+    consumed_twice,
+    explanations,
+    mark,
+    summary,
+    switch,
+    taken_codes,
+)
 from banshui.runtime import Runtime
 from banshui.serving import bound_socket, serving
 
@@ -58,7 +70,7 @@ MANUAL_LOGINS = 17
 
 
 async def run_demo(
-    seed: int = 1, report: Report = lambda _line: None
+    seed: int = 1, report: Report = lambda _line: None, faults: bool = False
 ) -> dict[str, Any]:
     """Run the scenario on a temporary database; the result of DESIGN §7."""
     with tempfile.TemporaryDirectory(prefix="banshui-demo-") as folder:
@@ -71,64 +83,130 @@ async def run_demo(
             simulator="on",
             simulator_url=None,
             sandbox="off",
-            code_timeout_seconds=30,
+            code_timeout_seconds=CODE_TIMEOUT_SECONDS if faults else 30,
+            code_valid_seconds=CODE_VALID_SECONDS if faults else 300,
         )
         async with serving(create_app, settings, sock) as running:
             runtime: Runtime = running.app.state.runtime
-            return await _scenario(runtime, running.url, seed, report)
+            run = Run(runtime, seed, report, faults)
+            return await run.scenario(running.url)
 
 
-async def _scenario(
-    runtime: Runtime, url: str, seed: int, report: Report
-) -> dict[str, Any]:
-    seeded = await seed_banshui(runtime)
-    assert seeded.api_key is not None
-    async with httpx.AsyncClient(base_url=f"{url}/sim", timeout=30) as sim:
-        await seed_simulator(runtime, sim, _ten_o_clock_today(), seed)
-        report("cast set up: 示例集团, 张三 (S1, S2), 李四 (S3)")
+@dataclass
+class Run:
+    """One run of the scenario, with or without the faults switched on."""
 
-        async with BanshuiClient(url, seeded.api_key) as client:
-            logins = []
-            for step in STEPS:
-                await _before(step, runtime, sim, report)
-                logins.append(await _run_step(step, client, sim, report))
+    runtime: Runtime
+    seed: int
+    report: Report
+    faults: bool
 
+    async def scenario(self, url: str) -> dict[str, Any]:
+        seeded = await seed_banshui(self.runtime)
+        assert seeded.api_key is not None
+        async with httpx.AsyncClient(base_url=f"{url}/sim", timeout=30) as sim:
+            await seed_simulator(self.runtime, sim, _ten_o_clock_today(), self.seed)
+            self.report("cast set up: 示例集团, 张三 (S1, S2), 李四 (S3)")
+            if self.faults:
+                await switch(sim, FAULTS)
+                self.report("faults on: the carrier and the bureau misbehave")
+
+            async with BanshuiClient(url, seeded.api_key) as client:
+                logins = []
+                for step in STEPS:
+                    await self._before(step, sim)
+                    logins.append(await self._step(step, client, sim))
+            return await self._result(sim, logins)
+
+    async def _result(
+        self, sim: httpx.AsyncClient, logins: list[dict[str, Any]]
+    ) -> dict[str, Any]:
         violations = (await sim.get("/admin/violations")).json()
         stats = (await sim.get("/admin/stats")).json()
+        fired = (await sim.get("/admin/faults/fired")).json()
+        manual = stats["phones"].get(S1, {}).get("manual", 0)
+        outbox = (await sim.get("/admin/outbox")).json()["sms"]
+        taken = await taken_codes(self.runtime)
+        beyond = [self._beyond(login, fired, outbox, taken) for login in logins]
 
-    manual = stats["phones"].get(S1, {}).get("manual", 0)
-    sms_total = sum(login["sms_used"] for login in logins)
-    ok = all(login["as_expected"] for login in logins) and violations["total"] == 0
-    return {
-        "ok": ok and manual == MANUAL_LOGINS,
-        "logins": [_public(login) for login in logins],
-        "sms_total": sms_total,
-        "naive_sms": len(logins),
-        "sms_manual": manual,
-        "violations": violations["total"],
-        "faults": [],
-    }
+        ok = all(login["as_expected"] for login in logins) and not violations["total"]
+        if self.faults:
+            ok = ok and consumed_twice(taken) == 0
+            ok = ok and all(item["unexplained"] == 0 for item in beyond)
+            self.report(f"faults that fired: {summary(fired)}")
+        else:
+            ok = ok and manual == MANUAL_LOGINS
+        return {
+            "ok": ok,
+            "logins": [_public(login) for login in logins],
+            "sms_total": sum(login["sms_used"] for login in logins),
+            "naive_sms": len(logins),
+            "sms_manual": manual,
+            "violations": violations["total"],
+            "codes_consumed_twice": consumed_twice(taken),
+            "sms_beyond_table": [item for item in beyond if item["sms"]],
+            "faults": fired if self.faults else [],
+        }
 
-
-async def _before(
-    step: Step, runtime: Runtime, sim: httpx.AsyncClient, report: Report
-) -> None:
-    body: dict[str, Any]
-    if step.before == "drop":
-        body = {"id_number": ZHANG_SAN.id_number, "region": A.region}
-        (await sim.post("/admin/sessions/drop", json=body)).raise_for_status()
-        report("the bureau dropped 张三's 深圳 session")
-    elif step.before == "manual":
-        body = {"phone": S1, "tax_id": A.tax_id, "count": MANUAL_LOGINS}
-        (await sim.post("/admin/manual-logins", json=body)).raise_for_status()
-        await _until_spent(runtime, S1, 20)
-        report(
-            f"张三 logged in by hand {MANUAL_LOGINS} times on S1: 20 codes used today"
+    def _beyond(
+        self,
+        login: dict[str, Any],
+        fired: list[dict[str, Any]],
+        outbox: list[dict[str, Any]],
+        taken: Any,
+    ) -> dict[str, Any]:
+        """The SMS a step used beyond the table, and the faults that explain them."""
+        start, end = login["marks"]
+        sms = login["sms_used"] - login["expected_sms"]
+        causes = explanations(
+            login["id"],
+            fired[start.fired : end.fired],
+            outbox[start.outbox : end.outbox],
+            taken,
         )
+        return {
+            "step": login["step"],
+            "sms": sms,
+            "explained_by": causes[: max(sms, 0)],
+            "unexplained": max(sms - len(causes), 0) + max(-sms, 0),
+        }
+
+    async def _before(self, step: Step, sim: httpx.AsyncClient) -> None:
+        body: dict[str, Any]
+        if step.before == "drop":
+            body = {"id_number": ZHANG_SAN.id_number, "region": A.region}
+            (await sim.post("/admin/sessions/drop", json=body)).raise_for_status()
+            self.report("the bureau dropped 张三's 深圳 session")
+        elif step.before == "manual":
+            await self._logs_in_by_hand(sim)
+
+    async def _logs_in_by_hand(self, sim: httpx.AsyncClient) -> None:
+        # With faults a step may have spent another code on S1: he logs in as
+        # often as it takes S1 to its 20.
+        count = MANUAL_LOGINS
+        if self.faults:
+            stats = (await sim.get("/admin/stats")).json()
+            count = stats["phones"].get(S1, {}).get("left", 20)
+            await switch(sim, HAND_LOGIN_FAULTS)
+        body = {"phone": S1, "tax_id": A.tax_id, "count": count}
+        (await sim.post("/admin/manual-logins", json=body)).raise_for_status()
+        await _until_spent(self.runtime, S1, 20)
+        if self.faults:
+            await switch(sim, FAULTS)
+        self.report(f"张三 logged in by hand {count} times on S1: 20 codes used today")
+
+    async def _step(
+        self, step: Step, client: BanshuiClient, sim: httpx.AsyncClient
+    ) -> dict[str, Any]:
+        start = await mark(sim)
+        result = await _run_step(step, client, sim, self.faults)
+        result["marks"] = (start, await mark(sim))
+        self.report(_line(step, result))
+        return result
 
 
 async def _run_step(
-    step: Step, client: BanshuiClient, sim: httpx.AsyncClient, report: Report
+    step: Step, client: BanshuiClient, sim: httpx.AsyncClient, faults: bool
 ) -> dict[str, Any]:
     asked = await client.ask_login(step.company.tax_id, step.business)
     final = asked
@@ -149,15 +227,22 @@ async def _run_step(
         "switched": final["switched"],
         "number": final["number"],
         "reason": final["reason"],
+        "id": asked["id"],
+        "expected_sms": step.sms_used,
     }
-    result["as_expected"] = (
-        final["status"] == "succeeded"
-        and final["sms_used"] == step.sms_used
-        and final["switched"] == step.switched
-        and final["number"] == step.expected_number
-    )
-    report(_line(step, result))
+    result["as_expected"] = _as_expected(step, final, faults)
     return result
+
+
+def _as_expected(step: Step, final: dict[str, Any], faults: bool) -> bool:
+    """The table's row held; with faults, the SMS count is checked apart."""
+    if final["status"] != "succeeded" or final["switched"] != step.switched:
+        return False
+    if faults:
+        # A switch still costs nothing, whatever the carrier and the bureau do.
+        return not step.switched or bool(final["sms_used"] == 0)
+    row = (final["sms_used"], final["number"])
+    return row == (step.sms_used, step.expected_number)
 
 
 async def _use_session(
@@ -187,7 +272,8 @@ def _ten_o_clock_today() -> str:
 
 
 def _public(result: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in result.items() if key != "as_expected"}
+    hidden = ("as_expected", "marks", "id", "expected_sms")
+    return {key: value for key, value in result.items() if key not in hidden}
 
 
 def _line(step: Step, result: dict[str, Any]) -> str:

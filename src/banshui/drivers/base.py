@@ -12,10 +12,15 @@ class Failure(StrEnum):
 
     BAD_TAX_ID = "bad_tax_id"  # 2018
     LOCKED = "locked"  # 2023
-    NO_RELATION = "no_relation"  # 2034
+    NO_RELATION = "no_relation"  # 2034, no relation at all
+    UNCONFIRMED_IDENTITY = "unconfirmed_identity"  # 2034, not yet confirmed (R7)
     BAD_CREDENTIALS = "bad_credentials"  # 2035
     NOT_REGISTERED = "not_registered"  # 2059
-    PERSON_NOT_FOUND = "person_not_found"  # R11, often transient
+    SLIDER_FAILED = "slider_failed"  # 2050
+    SLIDER_REQUIRED = "slider_required"  # the code waits for the slider
+    PERSON_NOT_FOUND = "person_not_found"  # 2060, R11, often transient
+    REAL_NAME_MISMATCH = "real_name_mismatch"  # 2070, R10
+    FACE_CHECK_PENDING = "face_check_pending"  # 2080, R14
     QUOTA_REFUSED = "quota_refused"  # the 21st code of the day
     WRONG_CODE = "wrong_code"
     CODE_EXPIRED = "code_expired"
@@ -41,6 +46,14 @@ class BureauError(Exception):
         return self.failure in TRANSIENT
 
 
+class Step(StrEnum):
+    """What a login in progress waits for next (R12)."""
+
+    CODE = "code"  # the SMS step
+    IDENTITY = "identity"  # the choice of identity: no SMS in this region
+    SLIDER = "slider"  # a slider captcha a person must pass before the code
+
+
 @dataclass(frozen=True, slots=True)
 class Identity:
     """A relation the bureau lists after the code: enterprise and identity (身份)."""
@@ -57,8 +70,14 @@ class Flow:
 
     region: str
     flow_id: str
-    needs_code: bool
+    step: Step
     identities: tuple[Identity, ...] = ()
+    # Where a person passes the slider, when the step is SLIDER.
+    slider_id: str | None = None
+
+    @property
+    def needs_code(self) -> bool:
+        return self.step is not Step.IDENTITY
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +92,14 @@ class SessionHandle:
 
 
 @dataclass(frozen=True, slots=True)
+class FaceCheck:
+    """The issuer's face check (R14): a QR code a person scans in the tax app."""
+
+    face_check_id: str
+    qr_url: str
+
+
+@dataclass(frozen=True, slots=True)
 class Probe:
     alive: bool
     tax_id: str | None = None
@@ -83,7 +110,10 @@ class BureauDriver(Protocol):
     async def start(
         self, region: str, tax_id: str, account: str, password: str
     ) -> Flow:
-        """The password step: a flow that needs a code, or lists identities."""
+        """The password step: a flow that waits for a code, a slider or an identity.
+
+        A slider the driver may pass itself (a simulated one) is passed here.
+        """
         ...
 
     async def send_code(self, flow: Flow) -> None:
@@ -95,8 +125,16 @@ class BureauDriver(Protocol):
         ...
 
     async def choose_identity(
-        self, flow: Flow, tax_id: str, identity_code: str
-    ) -> SessionHandle: ...
+        self, flow: Flow, tax_id: str, identity_code: str, business: str
+    ) -> SessionHandle | FaceCheck:
+        """The session, or first the issuer's face check when issuing (R14)."""
+        ...
+
+    async def face_check_passed(self, check: FaceCheck) -> bool: ...
+
+    async def session_after_face_check(self, check: FaceCheck) -> SessionHandle:
+        """The session the identity step held back; FACE_CHECK_PENDING before."""
+        ...
 
     async def probe(self, session: SessionHandle) -> Probe:
         """A cheap check that the session is alive, and for which enterprise."""

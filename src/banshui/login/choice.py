@@ -30,6 +30,7 @@ class Plan:
     identity_code: str
     number: str  # the account's own number
     login_type: str
+    business: str
 
 
 async def choose_account(
@@ -77,16 +78,24 @@ async def choose_account(
         identity_code=service.identity_code,
         number=number.msisdn,
         login_type=account.login_type,
+        business=business,
     )
 
 
 async def numbers_of(session: AsyncSession, plan: Plan) -> list[str]:
-    """The account's number first, then the person's other sub-numbers (R2)."""
-    owned = await session.scalars(
-        select(Number.msisdn)
-        .join(PersonNumber, PersonNumber.number_id == Number.id)
-        .where(PersonNumber.person_id == plan.person.id, Number.is_sub_number.is_(True))
-        .order_by(Number.id)
-    )
-    others = [msisdn for msisdn in owned if msisdn != plan.number]
-    return [plan.number, *others]
+    """The account's number first, then the person's other sub-numbers (R2).
+
+    Only numbers the registry still gives this person: one that moved to someone
+    else (R1) is theirs now, whichever account still names it.
+    """
+    owned = (
+        await session.execute(
+            select(Number.msisdn, Number.is_sub_number)
+            .join(PersonNumber, PersonNumber.number_id == Number.id)
+            .where(PersonNumber.person_id == plan.person.id)
+            .order_by(Number.id)
+        )
+    ).all()
+    own = [plan.number] if any(row[0] == plan.number for row in owned) else []
+    others = [msisdn for msisdn, sub in owned if sub and msisdn != plan.number]
+    return [*own, *others]

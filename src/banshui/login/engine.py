@@ -4,63 +4,49 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import select
 
-from banshui.accounts.models import Enterprise
-from banshui.accounts.service import PASSWORD_PURPOSE
+from banshui.accounts.models import Enterprise, Person
 from banshui.audit.log import record
-from banshui.core.clock import Clock, shanghai_day
+from banshui.core.clock import Clock, as_utc
 from banshui.core.db import Database
 from banshui.core.errors import Conflict
 from banshui.core.settings import Settings
 from banshui.core.vault import Vault
-from banshui.drivers.base import BureauDriver, BureauError, Failure, Flow
-from banshui.login.choice import NoAccount, Plan, choose_account, numbers_of
+from banshui.drivers.base import BureauDriver, BureauError, Failure, Probe
+from banshui.events import Events, NoEvents
+from banshui.login.choice import NoAccount, Plan, choose_account
+from banshui.login.codes import CodeSource, CodeSources
 from banshui.login.feed import LoginFeed
+from banshui.login.fresh import FreshLogin, Parts
+from banshui.login.keepalive import idle_sessions
 from banshui.login.lanes import LaneKey, Lanes, NumberLocks
-from banshui.login.models import BureauSession, LoginEvent, LoginRequest, SpentNumber
+from banshui.login.models import BureauSession, LoginEvent, LoginRequest
+from banshui.login.people import put_typed_code
+from banshui.login.progress import (
+    LoginFailed,
+    Outcome,
+    Progress,
+    Sleep,
+    kept_failing,
+    publish,
+    retrying,
+)
 from banshui.login.requests import get_login, view
+from banshui.login.resting import RestingNumbers
 from banshui.login.sessions import SessionStore
 from banshui.login.status import IN_FLIGHT, Status
-from banshui.metrics import LOGINS_FINISHED, SMS_REQUESTED
-from banshui.numbers.phones import mask
-from banshui.sms.inbox import Inbox
+from banshui.metrics import LOGINS_FINISHED
 
 logger = logging.getLogger(__name__)
 
-DAILY_CODES = 20  # R3: the bureau's limit per number and Asia/Shanghai day
-RETRY_DELAYS = (0.2, 0.5, 1.0)
+# The keep-alive task looks for idle sessions at least this often.
+KEEPALIVE_LOOK_SECONDS = 30.0
 
-_T = TypeVar("_T")
-Sleep = Callable[[float], Awaitable[None]]
-
-
-class LoginFailed(Exception):
-    """The request cannot succeed; the message is its reason."""
-
-
-class NumberSpent(Exception):
-    """The bureau refused this number a code today: fail over to the next."""
-
-
-@dataclass(slots=True)
-class Outcome:
-    session_id: int
-    number: str
-    switched: bool
-
-
-@dataclass(slots=True)
-class Progress:
-    """What one run has spent so far, saved with every status change."""
-
-    login_id: str
-    sms_used: int = 0
+__all__ = ["LoginEngine", "LoginFailed"]
 
 
 class LoginEngine:
@@ -69,36 +55,60 @@ class LoginEngine:
         db: Database,
         clock: Clock,
         vault: Vault,
-        inbox: Inbox,
+        inbox: CodeSource,
         driver: BureauDriver,
         settings: Settings,
         sleep: Sleep = asyncio.sleep,
+        events: Events | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
-        self._vault = vault
-        self._inbox = inbox
         self._driver = driver
         self._settings = settings
         self._sleep = sleep
+        self._events: Events = events or NoEvents()
         self._lanes = Lanes()
-        self._numbers = NumberLocks()
         self._sessions = SessionStore(db, vault, clock)
+        self._sources = CodeSources(db, vault, clock, inbox)
+        self._typed: dict[str, asyncio.Event] = {}
+        self._vault = vault
+        self._fresh = FreshLogin(
+            Parts(
+                db=db,
+                clock=clock,
+                vault=vault,
+                driver=driver,
+                sources=self._sources,
+                sessions=self._sessions,
+                numbers=NumberLocks(),
+                resting=RestingNumbers(db, clock, _rest_seconds(settings)),
+                events=self._events,
+                settings=settings,
+                sleep=sleep,
+                report=self._set,
+                typed=self._typed,
+                warned=set(),
+            )
+        )
         self._held: dict[str, LaneKey] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self._sweeper: asyncio.Task[None] | None = None
+        self._background: list[asyncio.Task[None]] = []
         self.feed = LoginFeed()
 
     async def start(self) -> None:
-        """Pick up what a previous process left, then watch leases."""
+        """Pick up what a previous process left, then watch leases and sessions."""
         await self._recover()
-        self._sweeper = asyncio.create_task(self._sweep_forever())
+        self._background = [
+            asyncio.create_task(self._sweep_forever()),
+            asyncio.create_task(self._keep_alive_forever()),
+        ]
 
     async def stop(self) -> None:
-        tasks = [*self._tasks, *([self._sweeper] if self._sweeper else [])]
+        tasks = [*self._tasks, *self._background]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self._sources.close()
 
     def submit(self, login_id: str) -> None:
         task = asyncio.create_task(self._run(login_id))
@@ -111,6 +121,24 @@ class LoginEngine:
             raise Conflict(f"the login holds no lease (it is {login.status})")
         released = await self._end_lease(login_id, Status.RELEASED, None)
         return released
+
+    async def type_code(
+        self, login_id: str, tenant_id: int, code: str, actor: str
+    ) -> LoginRequest:
+        """A code a person typed, for a login waiting for it (DESIGN §5.10)."""
+        login = await put_typed_code(
+            self._db,
+            self._vault,
+            self._clock,
+            login_id=login_id,
+            tenant_id=tenant_id,
+            code=code,
+            actor=actor,
+        )
+        wake = self._typed.get(login_id)
+        if wake is not None:
+            wake.set()
+        return login
 
     async def session_for(
         self, login_id: str, tenant_id: int, actor: str
@@ -161,10 +189,36 @@ class LoginEngine:
             await self._end_lease(login_id, Status.EXPIRED, "the lease timed out")
         return len(ids)
 
+    async def probe_idle_sessions(self) -> list[int]:
+        """Keep-alive (§5.8): probe idle sessions nobody holds; the dropped ones."""
+        seconds = self._settings.keepalive_seconds
+        dropped = []
+        for row in await idle_sessions(self._db, self._clock, seconds):
+            # A lane in use (a login at work, or a lease) is not disturbed.
+            if self._lanes.busy(LaneKey(row.person_id, row.region)):
+                continue
+            try:
+                probe = await self._probe(row)
+            except BureauError as error:
+                logger.warning(
+                    "keep-alive probe of session %s failed: %s", row.id, error
+                )
+                continue
+            if probe.alive:
+                await self._sessions.touched(row.id)
+            else:
+                await self._dropped(row, "keep-alive")
+                dropped.append(row.id)
+        return dropped
+
+    async def _probe(self, row: BureauSession) -> Probe:
+        handle = self._sessions.handle(row)
+        return await retrying(self._sleep, lambda: self._driver.probe(handle))
+
     # The run of one request.
 
     async def _run(self, login_id: str) -> None:
-        progress = Progress(login_id)
+        progress = await self._progress(login_id)
         try:
             await self._serve(progress)
         except asyncio.CancelledError:
@@ -172,6 +226,10 @@ class LoginEngine:
         except LoginFailed as failure:
             self._release_lane(login_id)
             await self._finish_failed(progress, str(failure))
+        except BureauError as error:
+            # Every step names its failure; this is the net under them.
+            self._release_lane(login_id)
+            await self._finish_failed(progress, kept_failing(error, "a login step"))
         except Exception as error:
             logger.exception("login %s failed unexpectedly", login_id)
             self._release_lane(login_id)
@@ -179,9 +237,23 @@ class LoginEngine:
                 progress, f"internal error: {type(error).__name__}"
             )
 
+    async def _progress(self, login_id: str) -> Progress:
+        async with self._db.session() as session:
+            login = await session.get(LoginRequest, login_id)
+        assert login is not None
+        deadline = login.deadline or login.created_at + timedelta(
+            seconds=self._settings.login_deadline_seconds
+        )
+        return Progress(
+            login_id=login_id,
+            tenant_id=login.tenant_id,
+            deadline=as_utc(deadline),
+            sms_used=login.sms_used,
+            status=Status(login.status),
+        )
+
     async def _serve(self, progress: Progress) -> None:
-        login_id = progress.login_id
-        plan = await self._plan(login_id)
+        plan = await self._plan(progress.login_id)
         lane = LaneKey(plan.person.id, plan.enterprise.region)
         await self._set(
             progress,
@@ -190,16 +262,11 @@ class LoginEngine:
             person_id=plan.person.id,
             region=lane.region,
         )
+        await self._take_lane(progress, plan, lane)
 
-        # No await between the check and taking a free lane: two requests asked
-        # at once must not both see it free, or the one that waits shows queued.
-        if self._lanes.busy(lane):
-            await self._set(progress, Status.WAITING_LANE)
-        await self._lanes.acquire(lane, login_id)
-        self._held[login_id] = lane
         outcome = await self._reuse(progress, plan, lane)
         if outcome is None:
-            outcome = await self._fresh(progress, plan, lane)
+            outcome = await self._fresh.run(progress, plan, lane)
 
         lease = self._clock.now() + timedelta(seconds=self._settings.lease_seconds)
         await self._set(
@@ -226,6 +293,19 @@ class LoginEngine:
             except NoAccount as error:
                 raise LoginFailed(str(error)) from None
 
+    async def _take_lane(self, progress: Progress, plan: Plan, lane: LaneKey) -> None:
+        # No await between the check and taking a free lane: two requests asked
+        # at once must not both see it free, or the one that waits shows queued.
+        if self._lanes.busy(lane):
+            await self._set(progress, Status.WAITING_LANE)
+        seconds = max(progress.remaining(self._clock), 0.0)
+        if not await self._lanes.acquire(lane, progress.login_id, seconds):
+            raise LoginFailed(
+                f"the deadline {progress.deadline_text()} passed while waiting for "
+                f"the lane of {plan.person.name} in region {lane.region} (R4)"
+            )
+        self._held[progress.login_id] = lane
+
     async def _reuse(
         self, progress: Progress, plan: Plan, lane: LaneKey
     ) -> Outcome | None:
@@ -235,171 +315,88 @@ class LoginEngine:
             return None
 
         row, handle = live
-        probe = await self._retrying(lambda: self._driver.probe(handle))
+        try:
+            probe = await retrying(self._sleep, lambda: self._driver.probe(handle))
+        except BureauError as error:
+            failed = kept_failing(error, "the check of the live session")
+            raise LoginFailed(failed) from None
         if not probe.alive:
-            await self._sessions.dropped(row.id)
+            await self._dropped(row, "reuse")
             return None
 
         if row.enterprise_id == plan.enterprise.id:
             await self._sessions.touched(row.id)
             return Outcome(session_id=row.id, number=row.number, switched=False)
 
+        tax_id = plan.enterprise.tax_id
         try:
-            await self._retrying(
-                lambda: self._driver.switch(handle, plan.enterprise.tax_id)
-            )
+            await retrying(self._sleep, lambda: self._driver.switch(handle, tax_id))
         except BureauError as error:
             if error.failure is Failure.SESSION_ENDED:
-                await self._sessions.dropped(row.id)
+                await self._dropped(row, "reuse")
                 return None
-            raise LoginFailed(_refusal(error)) from None
+            raise LoginFailed(kept_failing(error, "the switch of enterprise")) from None
         await self._sessions.switched(row.id, plan.enterprise.id, plan.identity_code)
         return Outcome(session_id=row.id, number=row.number, switched=True)
 
-    async def _fresh(self, progress: Progress, plan: Plan, lane: LaneKey) -> Outcome:
-        """Log in anew with the first number that is free and has quota (R2, R3)."""
+    async def _dropped(self, row: BureauSession, found_by: str) -> None:
+        """The bureau ended a kept session: mark it, and say so (session.dropped)."""
+        await self._sessions.dropped(row.id)
         async with self._db.session() as session:
-            candidates = await numbers_of(session, plan)
-        password = self._vault.open(plan.person.password_sealed, PASSWORD_PURPOSE)
-
-        while True:
-            busy = False
-            for number in candidates:
-                if not self._numbers.try_take(number):
-                    busy = True
-                    continue
-                try:
-                    if await self._codes_left(number) <= 0:
-                        continue
-                    return await self._log_in(progress, plan, lane, number, password)
-                except NumberSpent:
-                    continue
-                finally:
-                    self._numbers.give_back(number)
-
-            if not busy:
-                raise LoginFailed(
-                    f"every number of {plan.person.name} has used its "
-                    f"{DAILY_CODES} codes today (R3)"
-                )
-            await self._numbers.wait_for_any(self._settings.code_timeout_seconds)
-
-    async def _log_in(
-        self, progress: Progress, plan: Plan, lane: LaneKey, number: str, password: str
-    ) -> Outcome:
-        tax_id = plan.enterprise.tax_id
-        await self._set(progress, Status.REQUESTING_CODE, number=number)
-        flow = await self._bureau(
-            lambda: self._driver.start(lane.region, tax_id, number, password)
+            person = await session.get(Person, row.person_id)
+            enterprise = await session.get(Enterprise, row.enterprise_id)
+        await publish(
+            self._events,
+            "session.dropped",
+            {
+                "tenant_id": person.tenant_id if person else None,
+                "session_id": row.id,
+                "person_id": row.person_id,
+                "person": person.name if person else None,
+                "region": row.region,
+                "number": row.number,
+                "tax_id": enterprise.tax_id if enterprise else None,
+                "found_by": found_by,
+            },
         )
-        if flow.needs_code:
-            flow = await self._code_step(progress, flow, number)
-
-        _check_identity(flow, tax_id, plan.identity_code)
-        handle = await self._bureau(
-            lambda: self._driver.choose_identity(flow, tax_id, plan.identity_code)
-        )
-        row = await self._sessions.keep(lane, number, plan.enterprise.id, handle)
-        return Outcome(session_id=row.id, number=number, switched=False)
-
-    async def _code_step(self, progress: Progress, flow: Flow, number: str) -> Flow:
-        """Send, await and submit the code; a wrong or expired one gets one more."""
-        for attempt in range(2):
-            code = await self._request_code(progress, flow, number)
-            await self._set(progress, Status.SUBMITTING)
-            try:
-                return await self._driver.submit_code(flow, code)
-            except BureauError as error:
-                retry = error.failure in (Failure.WRONG_CODE, Failure.CODE_EXPIRED)
-                if not retry or attempt == 1 or await self._codes_left(number) <= 0:
-                    raise LoginFailed(_refusal(error)) from None
-        raise AssertionError("unreachable")
-
-    async def _request_code(self, progress: Progress, flow: Flow, number: str) -> str:
-        expectation = await self._inbox.expect_code(
-            number, f"login:{progress.login_id}"
-        )
-        progress.sms_used += 1
-        try:
-            await self._retrying(lambda: self._driver.send_code(flow))
-        except BureauError as error:
-            if error.failure is not Failure.QUOTA_REFUSED:
-                raise LoginFailed(_refusal(error)) from None
-            await self._inbox.withdraw(expectation)
-            progress.sms_used -= 1
-            await self._mark_spent(number)
-            raise NumberSpent(number) from None
-
-        SMS_REQUESTED.inc()
-        await self._set(progress, Status.WAITING_CODE)
-        seconds = self._settings.code_timeout_seconds
-        code = await self._inbox.wait_for_code(expectation, seconds)
-        if code is None:
-            raise LoginFailed(f"no code reached {mask(number)} within {seconds:g} s")
-        return code
-
-    async def _codes_left(self, number: str) -> int:
-        day = shanghai_day(self._clock.now())
-        async with self._db.session() as session:
-            spent = await session.scalar(
-                select(SpentNumber.id).where(
-                    SpentNumber.number == number, SpentNumber.day == day
-                )
-            )
-        if spent is not None:
-            return 0
-        return DAILY_CODES - await self._inbox.spent_today(number)
-
-    async def _mark_spent(self, number: str) -> None:
-        # The bureau counts SMS banshui cannot see: believe it for the day.
-        logger.warning(
-            "the bureau refused a code for %s: spent for today", mask(number)
-        )
-        async with self._db.transaction() as session:
-            session.add(SpentNumber(number=number, day=shanghai_day(self._clock.now())))
-
-    async def _bureau(self, step: Callable[[], Awaitable[_T]]) -> _T:
-        try:
-            return await self._retrying(step)
-        except BureauError as error:
-            raise LoginFailed(_refusal(error)) from None
-
-    async def _retrying(self, step: Callable[[], Awaitable[_T]]) -> _T:
-        """Transient answers (R11, time-outs, 5xx) are tried again with back-off."""
-        for delay in RETRY_DELAYS:
-            try:
-                return await step()
-            except BureauError as error:
-                if not error.transient:
-                    raise
-                logger.warning("transient bureau answer, retrying: %s", error.failure)
-            await self._sleep(delay)
-        return await step()
 
     # Status, leases and recovery.
 
     async def _set(self, progress: Progress, status: Status, **fields: Any) -> None:
         now = self._clock.now()
+        if status is not Status.WAITING_PERSON:
+            progress.person_step = None
         async with self._db.transaction() as session:
             login = await session.get(LoginRequest, progress.login_id)
             assert login is not None
-            changed = login.status != status
+            if login.status == Status.WAITING_PERSON != status:
+                # The person did their part: what they were asked is done.
+                login.reason, login.waiting_for = None, None
+            before = (login.status, login.reason)
             login.status = status
             login.sms_used = progress.sms_used
             login.updated_at = now
             for name, value in fields.items():
                 setattr(login, name, value)
+            changed = (login.status, login.reason) != before
             if changed:
                 session.add(
                     LoginEvent(
                         login_id=login.id, at=now, status=status, detail=login.reason
                     )
                 )
+        progress.status = status
         if changed:
             self.feed.publish(login.id, view(login))
 
     async def _finish_failed(self, progress: Progress, reason: str) -> None:
-        await self._set(progress, Status.FAILED, reason=reason)
+        await self._set(
+            progress,
+            Status.FAILED,
+            reason=reason,
+            waiting_for=None,
+            typed_code_sealed=None,
+        )
         LOGINS_FINISHED.labels(status=Status.FAILED).inc()
 
     async def _end_lease(
@@ -442,6 +439,17 @@ class LoginEngine:
                 logger.exception("sweeping leases failed")
             await asyncio.sleep(self._settings.lease_sweep_seconds)
 
+    async def _keep_alive_forever(self) -> None:
+        # Idleness is read from the injected clock; this only sets how often
+        # the engine looks.
+        pause = min(self._settings.keepalive_seconds, KEEPALIVE_LOOK_SECONDS)
+        while True:
+            await asyncio.sleep(pause)
+            try:
+                await self.probe_idle_sessions()
+            except Exception:
+                logger.exception("keep-alive failed")
+
     async def _recover(self) -> None:
         """Leases survive a restart; requests cut short start again from the queue."""
         async with self._db.session() as session:
@@ -460,26 +468,14 @@ class LoginEngine:
             elif login.status == Status.SUCCEEDED:
                 await self._end_lease(login.id, Status.EXPIRED, "the lease timed out")
             else:
-                await self._set(Progress(login.id, login.sms_used), Status.QUEUED)
+                # A code typed for the flow that was cut short fits no new one.
+                progress = await self._progress(login.id)
+                await self._set(progress, Status.QUEUED, typed_code_sealed=None)
                 self.submit(login.id)
 
 
-def _check_identity(flow: Flow, tax_id: str, identity_code: str) -> None:
-    """R7: only a confirmed relation logs in."""
-    if not flow.identities:
-        return
-    for identity in flow.identities:
-        if (
-            identity.tax_id == tax_id
-            and identity.identity_code == identity_code
-            and identity.confirmed
-        ):
-            return
-    raise LoginFailed(
-        f"the bureau lists no confirmed identity for {tax_id}: confirm the "
-        f"role ({identity_code}) at the bureau first (R7)"
-    )
-
-
-def _refusal(error: BureauError) -> str:
-    return f"the bureau refused ({error.failure.value}): {error.message}"
+def _rest_seconds(settings: Settings) -> float:
+    """A number rests for a code's validity, and the clock skew allowed."""
+    if settings.code_valid_seconds <= 0:
+        return 0.0
+    return settings.code_valid_seconds + settings.code_skew_seconds

@@ -30,13 +30,21 @@ class Lanes:
         # the waiters too, or a newcomer would take itself for first in line.
         return self._locks[key].locked() or self._waiting[key] > 0
 
-    async def acquire(self, key: LaneKey, login_id: str) -> None:
+    async def acquire(
+        self, key: LaneKey, login_id: str, seconds: float | None = None
+    ) -> bool:
+        """Wait for the lane, at most ``seconds``; whether it was taken."""
         self._waiting[key] += 1
         try:
-            await self._locks[key].acquire()
+            # wait_for hands back a lock acquired as the time ran out, never
+            # dropping it on the floor.
+            await asyncio.wait_for(self._locks[key].acquire(), seconds)
+        except TimeoutError:
+            return False
         finally:
             self._waiting[key] -= 1
         self._holders[key] = login_id
+        return True
 
     def release(self, key: LaneKey, login_id: str) -> None:
         if self._holders.get(key) != login_id:

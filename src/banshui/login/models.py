@@ -42,6 +42,10 @@ class LoginRequest(Base):
     switched: Mapped[bool] = mapped_column(Boolean, default=False)
     session_id: Mapped[int | None] = mapped_column(ForeignKey("bureau_sessions.id"))
     lease_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # While waiting_person: what the person is to do (code, face_check, identity,
+    # slider); a code they typed waits here, sealed, until the engine takes it.
+    waiting_for: Mapped[str | None] = mapped_column(String(20))
+    typed_code_sealed: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
@@ -87,3 +91,18 @@ class SpentNumber(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(11))
     day: Mapped[date] = mapped_column(Date)
+
+
+class RestingNumber(Base):
+    """A number whose awaited code never came: no new code until ``until``.
+
+    A late code may still arrive for the login that gave up; while it may, no
+    other login asks for a code on that number, so the late one is never taken
+    for theirs.
+    """
+
+    __tablename__ = "resting_numbers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(11), index=True)
+    until: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -95,6 +95,7 @@ def view(login: LoginRequest) -> dict[str, Any]:
         "id": login.id,
         "status": login.status,
         "reason": login.reason,
+        "waiting_for": login.waiting_for,
         "deadline": _iso(login.deadline),
         "tax_id": login.tax_id,
         "business": login.business,

@@ -114,6 +114,9 @@ _SUFFIX_MARKER = re.compile(
 _NOT_A_CODE_AFTER = re.compile(r"[-.:/][0-9]|\s*(?:元|块|年|月|日|号|时|分钟|秒|%)")
 
 _BUREAU = re.compile("税务(?!师)|办税|稅務(?!師)|辦稅")
+# The natural-person portal's code for adding a phone (R15) is the bureau's too,
+# but it logs nobody in: a login waiting on that number must not take it.
+_BUREAU_NOT_LOGIN = re.compile("(?:添加|绑定|解绑|修改|更换|变更)手机号|添加手機號")
 
 _VALIDITY = (
     re.compile(r"有效期(?:为|是)?\s*:?\s*(?P<n>[0-9]{1,4})\s*(?P<unit>分钟|小时)"),
@@ -135,7 +138,8 @@ def extract(text: str) -> Extraction:
         return Extraction(code=None, kind=SmsKind.NOTICE)
 
     from_bureau = _BUREAU.search(normal) is not None
-    kind = SmsKind.BUREAU_LOGIN if from_bureau else SmsKind.VERIFICATION
+    logs_in = _BUREAU_NOT_LOGIN.search(normal) is None
+    kind = SmsKind.BUREAU_LOGIN if from_bureau and logs_in else SmsKind.VERIFICATION
     return Extraction(code=code, kind=kind, validity_minutes=_validity(normal))
 
 

@@ -17,8 +17,14 @@ from banshui.core.db import Database
 from banshui.core.upsert import insert_ignoring_conflict
 from banshui.forwarding.queue import enqueue_forwards
 from banshui.metrics import CODES_EXTRACTED
+from banshui.numbers.models import Number
 from banshui.sms.extraction import SmsKind, extract
-from banshui.sms.gateways.base import ReceivedSms, SignatureRefused, Verified
+from banshui.sms.gateways.base import (
+    MalformedSms,
+    ReceivedSms,
+    SignatureRefused,
+    Verified,
+)
 from banshui.sms.models import CodeExpectation, InboundSms, Source, UsedNonce
 from banshui.sms.notify import CodeNotifier
 from banshui.sms.parts import gather
@@ -39,6 +45,8 @@ class Stored:
     forwards: int = 0
     # The kind of a newly stored SMS that carried a code, for the metrics.
     code_kind: str | None = None
+    # The number it was stored for, once the source's SIM slots are resolved.
+    number: str | None = None
 
 
 class Inbox:
@@ -76,10 +84,8 @@ class Inbox:
             for wake in self._forward_listeners:
                 wake()
 
-        for sms in messages:
-            number = sms.number or source.number
-            if number is not None:
-                self._notifier.notify(number)
+        for number in {item.number for item in stored if item.number is not None}:
+            self._notifier.notify(number)
         return stored
 
     async def expect_code(self, number: str, waiter: str) -> int:
@@ -107,18 +113,24 @@ class Inbox:
         deadline = loop.time() + seconds
 
         async with self._notifier.listening(number) as arrived:
-            while True:
-                arrived.clear()
-                code = await self._claim(expectation_id)
-                if code is not None:
-                    return code
+            try:
+                while True:
+                    arrived.clear()
+                    code = await self._claim(expectation_id)
+                    if code is not None:
+                        return code
 
-                remaining = deadline - loop.time()
-                if remaining <= 0:
-                    await self._abandon(expectation_id)
-                    return None
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(arrived.wait(), remaining)
+                    remaining = deadline - loop.time()
+                    if remaining <= 0:
+                        await self._abandon(expectation_id)
+                        return None
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(arrived.wait(), remaining)
+            except asyncio.CancelledError:
+                # A waiter stopped from outside gave up too: its code, if it
+                # comes, goes to nobody.
+                await asyncio.shield(self._abandon(expectation_id))
+                raise
 
     async def spent_today(self, number: str) -> int:
         """Bureau codes of this number today: asked for, or unexplained (R3)."""
@@ -139,7 +151,23 @@ class Inbox:
                     InboundSms.expectation_id.is_(None),
                 )
             )
-        return int(asked or 0) + int(unexplained or 0)
+            # A code tied to a request after it gave up may be its late code or
+            # a hand login's while its own was lost: counted as both, so that
+            # the bureau is never asked for a 21st.
+            after_giving_up = await session.scalar(
+                select(func.count())
+                .select_from(InboundSms)
+                .join(CodeExpectation, CodeExpectation.id == InboundSms.expectation_id)
+                .where(
+                    InboundSms.number == number,
+                    InboundSms.day == day,
+                    InboundSms.kind == SmsKind.BUREAU_LOGIN,
+                    CodeExpectation.abandoned_at.is_not(None),
+                    InboundSms.received_at >= CodeExpectation.abandoned_at,
+                )
+            )
+        counted = (asked, unexplained, after_giving_up)
+        return sum(int(count or 0) for count in counted)
 
     async def claim_since(
         self, number: str, since: datetime, claimer: str
@@ -224,7 +252,7 @@ class Inbox:
         self, session: AsyncSession, source: Source, sms: ReceivedSms
     ) -> Stored:
         now = self._clock.now()
-        number = sms.number or _slot_number(source, sms.sim_slot)
+        number = await _confined_number(session, source, sms)
         extraction = extract(sms.text)
         values = {
             "source_id": source.id,
@@ -250,13 +278,22 @@ class Inbox:
             forwards = await enqueue_forwards(session, self._clock, new_id, number)
         code_kind = extraction.kind.value if extraction.code else None
         return Stored(
-            id=new_id, duplicate=False, forwards=forwards, code_kind=code_kind
+            id=new_id,
+            duplicate=False,
+            forwards=forwards,
+            code_kind=code_kind,
+            number=number,
         )
 
     async def _match(
         self, session: AsyncSession, sms_id: int, number: str, received_at: datetime
     ) -> None:
-        """Tie a bureau code to the oldest request still waiting for one."""
+        """Tie a bureau code to the oldest request still waiting for one.
+
+        A request that gave up takes a code only when none still waits: its late
+        code must not be handed on, but neither may it take a fresh request's.
+        (The engine asks for no new code on a number while a late one may come.)
+        """
         expectation = await session.scalar(
             select(CodeExpectation)
             .where(
@@ -265,7 +302,11 @@ class Inbox:
                 CodeExpectation.requested_at <= received_at + self._skew,
                 CodeExpectation.requested_at >= received_at - MATCH_WINDOW,
             )
-            .order_by(CodeExpectation.requested_at, CodeExpectation.id)
+            .order_by(
+                CodeExpectation.abandoned_at.is_not(None),
+                CodeExpectation.requested_at,
+                CodeExpectation.id,
+            )
             .limit(1)
             .with_for_update()
         )
@@ -319,6 +360,30 @@ def code_expires_at(sms: InboundSms) -> datetime:
     minutes = extract(sms.text).validity_minutes
     lifetime = timedelta(minutes=minutes) if minutes else DEFAULT_VALIDITY
     return sms.received_at + lifetime
+
+
+async def _confined_number(
+    session: AsyncSession, source: Source, sms: ReceivedSms
+) -> str | None:
+    """The number an SMS is for; a source may write only for its own numbers."""
+    number = sms.number or _slot_number(source, sms.sim_slot)
+    declared = {str(value) for value in source.sim_slots.values()}
+    if source.number is not None:
+        declared.add(source.number)
+    if number is None or (declared and number in declared):
+        return number
+    if declared:
+        raise MalformedSms(f"{number} is not a number of this source", field="number")
+
+    if source.customer_id is not None:
+        owner = await session.scalar(
+            select(Number.customer_id).where(Number.msisdn == number)
+        )
+        if owner != source.customer_id:
+            raise MalformedSms(
+                f"{number} is not a number of this source's customer", field="number"
+            )
+    return number
 
 
 def _slot_number(source: Source, slot: str | None) -> str | None:

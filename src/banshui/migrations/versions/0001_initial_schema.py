@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-03 17:51:48.140485
+Create Date: 2026-12-03 19:13:01.140872
 """
 
 from __future__ import annotations
@@ -104,20 +104,32 @@ def upgrade() -> None:
         )
 
     op.create_table(
-        "sources",
+        "resting_numbers",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("kind", sa.String(length=20), nullable=False),
-        sa.Column("name", sa.String(length=100), nullable=False),
-        sa.Column("secret_sealed", sa.String(length=400), nullable=False),
-        sa.Column("number", sa.String(length=11), nullable=True),
-        sa.Column("sim_slots", sa.JSON(), nullable=False),
-        sa.Column("public_url", sa.String(length=500), nullable=True),
-        sa.Column(
-            "created_at", banshui.core.db.UtcDateTime(timezone=True), nullable=False
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_sources")),
-        sa.UniqueConstraint("name", name=op.f("uq_sources_name")),
+        sa.Column("number", sa.String(length=11), nullable=False),
+        sa.Column("until", banshui.core.db.UtcDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_resting_numbers")),
     )
+    with op.batch_alter_table("resting_numbers", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_resting_numbers_number"), ["number"], unique=False
+        )
+
+    op.create_table(
+        "sign_in_refusals",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("client", sa.String(length=64), nullable=False),
+        sa.Column("at", banshui.core.db.UtcDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sign_in_refusals")),
+    )
+    with op.batch_alter_table("sign_in_refusals", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_sign_in_refusals_at"), ["at"], unique=False
+        )
+        batch_op.create_index(
+            "ix_sign_in_refusals_client_at", ["client", "at"], unique=False
+        )
+
     op.create_table(
         "spent_numbers",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -166,6 +178,21 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "events",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("tenant_id", sa.Integer(), nullable=True),
+        sa.Column("kind", sa.String(length=60), nullable=False),
+        sa.Column("data", sa.JSON(), nullable=False),
+        sa.Column("at", banshui.core.db.UtcDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], name=op.f("fk_events_tenant_id_tenants")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_events")),
+    )
+    with op.batch_alter_table("events", schema=None) as batch_op:
+        batch_op.create_index("ix_events_tenant_at", ["tenant_id", "at"], unique=False)
+
+    op.create_table(
         "forward_routes",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("number", sa.String(length=11), nullable=False),
@@ -187,6 +214,224 @@ def upgrade() -> None:
     with op.batch_alter_table("forward_routes", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_forward_routes_number"), ["number"], unique=False
+        )
+
+    op.create_table(
+        "numbers",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("msisdn", sa.String(length=11), nullable=False),
+        sa.Column("is_sub_number", sa.Boolean(), nullable=False),
+        sa.Column("provider", sa.String(length=100), nullable=True),
+        sa.Column("customer_id", sa.Integer(), nullable=True),
+        sa.Column("bound_phone", sa.String(length=11), nullable=True),
+        sa.Column("service_ends_on", sa.Date(), nullable=True),
+        sa.Column("tax_id", sa.String(length=18), nullable=True),
+        sa.Column("pin_hash", sa.String(length=200), nullable=True),
+        sa.Column("pin_failures", sa.Integer(), nullable=False),
+        sa.Column(
+            "pin_locked_until",
+            banshui.core.db.UtcDateTime(timezone=True),
+            nullable=True,
+        ),
+        sa.Column(
+            "created_at", banshui.core.db.UtcDateTime(timezone=True), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["customer_id"],
+            ["customers.id"],
+            name=op.f("fk_numbers_customer_id_customers"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_numbers")),
+        sa.UniqueConstraint("msisdn", name=op.f("uq_numbers_msisdn")),
+    )
+    op.create_table(
+        "operators",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("password_hash", sa.String(length=200), nullable=False),
+        sa.Column("role", sa.String(length=10), nullable=False),
+        sa.Column("tenant_id", sa.Integer(), nullable=True),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column(
+            "locked_until", banshui.core.db.UtcDateTime(timezone=True), nullable=True
+        ),
+        sa.Column(
+            "signed_in_at", banshui.core.db.UtcDateTime(timezone=True), nullable=True
+        ),
+        sa.Column(
+            "created_at", banshui.core.db.UtcDateTime(timezone=True), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], name=op.f("fk_operators_tenant_id_tenants")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_operators")),
+        sa.UniqueConstraint("name", name=op.f("uq_operators_name")),
+    )
+    with op.batch_alter_table("operators", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_operators_tenant_id"), ["tenant_id"], unique=False
+        )
+
+    op.create_table(
+        "persons",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("tenant_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("id_number", sa.String(length=18), nullable=False),
+        sa.Column("password_sealed", sa.String(length=400), nullable=False),
+        sa.Column(
+            "created_at", banshui.core.db.UtcDateTime(timezone=True), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], name=op.f("fk_persons_tenant_id_tenants")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_persons")),
+    )
+    with op.batch_alter_table("persons", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_persons_tenant_id"), ["tenant_id"], unique=False
+        )
+
+    op.create_table(
+        "provider_nonces",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("customer_id", sa.Integer(), nullable=False),
+        sa.Column("nonce", sa.String(length=64), nullable=False),
+        sa.Column(
+            "seen_at", banshui.core.db.UtcDateTime(timezone=True), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["customer_id"],
+            ["customers.id"],
+            name=op.f("fk_provider_nonces_customer_id_customers"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_provider_nonces")),
+        sa.UniqueConstraint(
+            "customer_id", "nonce", name=op.f("uq_provider_nonces_customer_id")
+        ),
+    )
+    with op.batch_alter_table("provider_nonces", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_provider_nonces_seen_at"), ["seen_at"], unique=False
+        )
+
+    op.create_table(
+        "sources",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("secret_sealed", sa.String(length=400), nullable=False),
+        sa.Column("number", sa.String(length=11), nullable=True),
+        sa.Column("sim_slots", sa.JSON(), nullable=False),
+        sa.Column("public_url", sa.String(length=500), nullable=True),
+        sa.Column("customer_id", sa.Integer(), nullable=True),
+        sa.Column(
+            "created_at", banshui.core.db.UtcDateTime(timezone=True), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["customer_id"],
+            ["customers.id"],
+            name=op.f("fk_sources_customer_id_customers"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sources")),
+        sa.UniqueConstraint("name", name=op.f("uq_sources_name")),
+    )
+    with op.batch_alter_table("sources", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_sources_customer_id"), ["customer_id"], unique=False
+        )
+
+    op.create_table(
+        "webhook_subscriptions",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("tenant_id", sa.Integer(), nullable=False),
+        sa.Column("url", sa.String(length=1000), nullable=False),
+        sa.Column("events", sa.JSON(), nullable=False),
+        sa.Column("secret_sealed", sa.Text(), nullable=False),
+        sa.Column(
+            "created_at", banshui.core.db.UtcDateTime(timezone=True), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_webhook_subscriptions_tenant_id_tenants"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_subscriptions")),
+    )
+    with op.batch_alter_table("webhook_subscriptions", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_webhook_subscriptions_tenant_id"),
+            ["tenant_id"],
+            unique=False,
+        )
+
+    op.create_table(
+        "accounts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("tenant_id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("number_id", sa.Integer(), nullable=False),
+        sa.Column("login_type", sa.String(length=20), nullable=False),
+        sa.Column("provider_url", sa.String(length=500), nullable=True),
+        sa.Column("provider_app_key", sa.String(length=64), nullable=True),
+        sa.Column("provider_app_secret_sealed", sa.String(length=400), nullable=True),
+        sa.Column(
+            "created_at", banshui.core.db.UtcDateTime(timezone=True), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["number_id"], ["numbers.id"], name=op.f("fk_accounts_number_id_numbers")
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["persons.id"], name=op.f("fk_accounts_person_id_persons")
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], name=op.f("fk_accounts_tenant_id_tenants")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_accounts")),
+    )
+    with op.batch_alter_table("accounts", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_accounts_person_id"), ["person_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_accounts_tenant_id"), ["tenant_id"], unique=False
+        )
+
+    op.create_table(
+        "bureau_sessions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("region", sa.String(length=4), nullable=False),
+        sa.Column("number", sa.String(length=11), nullable=False),
+        sa.Column("enterprise_id", sa.Integer(), nullable=False),
+        sa.Column("identity_code", sa.String(length=2), nullable=False),
+        sa.Column("base_url", sa.String(length=500), nullable=False),
+        sa.Column("cookies_sealed", sa.Text(), nullable=False),
+        sa.Column("state", sa.String(length=10), nullable=False),
+        sa.Column(
+            "created_at", banshui.core.db.UtcDateTime(timezone=True), nullable=False
+        ),
+        sa.Column(
+            "checked_at", banshui.core.db.UtcDateTime(timezone=True), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["enterprise_id"],
+            ["enterprises.id"],
+            name=op.f("fk_bureau_sessions_enterprise_id_enterprises"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"],
+            ["persons.id"],
+            name=op.f("fk_bureau_sessions_person_id_persons"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bureau_sessions")),
+    )
+    with op.batch_alter_table("bureau_sessions", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_bureau_sessions_lane", ["person_id", "region", "state"], unique=False
         )
 
     op.create_table(
@@ -249,220 +494,39 @@ def upgrade() -> None:
         sa.UniqueConstraint("source_id", "ref", name=op.f("uq_long_sms_source_id")),
     )
     op.create_table(
-        "numbers",
+        "operator_sessions",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("msisdn", sa.String(length=11), nullable=False),
-        sa.Column("is_sub_number", sa.Boolean(), nullable=False),
-        sa.Column("provider", sa.String(length=100), nullable=True),
-        sa.Column("customer_id", sa.Integer(), nullable=True),
-        sa.Column("bound_phone", sa.String(length=11), nullable=True),
-        sa.Column("service_ends_on", sa.Date(), nullable=True),
-        sa.Column("tax_id", sa.String(length=18), nullable=True),
-        sa.Column("pin_hash", sa.String(length=200), nullable=True),
-        sa.Column("pin_failures", sa.Integer(), nullable=False),
-        sa.Column(
-            "pin_locked_until",
-            banshui.core.db.UtcDateTime(timezone=True),
-            nullable=True,
-        ),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("operator_id", sa.Integer(), nullable=False),
+        sa.Column("csrf_token", sa.String(length=64), nullable=False),
         sa.Column(
             "created_at", banshui.core.db.UtcDateTime(timezone=True), nullable=False
         ),
-        sa.ForeignKeyConstraint(
-            ["customer_id"],
-            ["customers.id"],
-            name=op.f("fk_numbers_customer_id_customers"),
-            ondelete="SET NULL",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_numbers")),
-        sa.UniqueConstraint("msisdn", name=op.f("uq_numbers_msisdn")),
-    )
-    op.create_table(
-        "persons",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("tenant_id", sa.Integer(), nullable=False),
-        sa.Column("name", sa.String(length=100), nullable=False),
-        sa.Column("id_number", sa.String(length=18), nullable=False),
-        sa.Column("password_sealed", sa.String(length=400), nullable=False),
-        sa.Column(
-            "created_at", banshui.core.db.UtcDateTime(timezone=True), nullable=False
-        ),
-        sa.ForeignKeyConstraint(
-            ["tenant_id"], ["tenants.id"], name=op.f("fk_persons_tenant_id_tenants")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_persons")),
-    )
-    with op.batch_alter_table("persons", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_persons_tenant_id"), ["tenant_id"], unique=False
-        )
-
-    op.create_table(
-        "provider_nonces",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("customer_id", sa.Integer(), nullable=False),
-        sa.Column("nonce", sa.String(length=64), nullable=False),
         sa.Column(
             "seen_at", banshui.core.db.UtcDateTime(timezone=True), nullable=False
         ),
+        sa.Column(
+            "expires_at", banshui.core.db.UtcDateTime(timezone=True), nullable=False
+        ),
         sa.ForeignKeyConstraint(
-            ["customer_id"],
-            ["customers.id"],
-            name=op.f("fk_provider_nonces_customer_id_customers"),
+            ["operator_id"],
+            ["operators.id"],
+            name=op.f("fk_operator_sessions_operator_id_operators"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_provider_nonces")),
-        sa.UniqueConstraint(
-            "customer_id", "nonce", name=op.f("uq_provider_nonces_customer_id")
-        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_operator_sessions")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_operator_sessions_token_hash")),
     )
-    with op.batch_alter_table("provider_nonces", schema=None) as batch_op:
+    with op.batch_alter_table("operator_sessions", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_provider_nonces_seen_at"), ["seen_at"], unique=False
+            batch_op.f("ix_operator_sessions_expires_at"), ["expires_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_operator_sessions_operator_id"),
+            ["operator_id"],
+            unique=False,
         )
 
-    op.create_table(
-        "used_nonces",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("source_id", sa.Integer(), nullable=False),
-        sa.Column("nonce", sa.String(length=200), nullable=False),
-        sa.Column("content_hash", sa.String(length=64), nullable=False),
-        sa.Column(
-            "seen_at", banshui.core.db.UtcDateTime(timezone=True), nullable=False
-        ),
-        sa.ForeignKeyConstraint(
-            ["source_id"], ["sources.id"], name=op.f("fk_used_nonces_source_id_sources")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_used_nonces")),
-        sa.UniqueConstraint(
-            "source_id", "nonce", name=op.f("uq_used_nonces_source_id")
-        ),
-    )
-    with op.batch_alter_table("used_nonces", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_used_nonces_seen_at"), ["seen_at"], unique=False
-        )
-
-    op.create_table(
-        "accounts",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("tenant_id", sa.Integer(), nullable=False),
-        sa.Column("person_id", sa.Integer(), nullable=False),
-        sa.Column("number_id", sa.Integer(), nullable=False),
-        sa.Column("login_type", sa.String(length=20), nullable=False),
-        sa.Column(
-            "created_at", banshui.core.db.UtcDateTime(timezone=True), nullable=False
-        ),
-        sa.ForeignKeyConstraint(
-            ["number_id"], ["numbers.id"], name=op.f("fk_accounts_number_id_numbers")
-        ),
-        sa.ForeignKeyConstraint(
-            ["person_id"], ["persons.id"], name=op.f("fk_accounts_person_id_persons")
-        ),
-        sa.ForeignKeyConstraint(
-            ["tenant_id"], ["tenants.id"], name=op.f("fk_accounts_tenant_id_tenants")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_accounts")),
-    )
-    with op.batch_alter_table("accounts", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_accounts_person_id"), ["person_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_accounts_tenant_id"), ["tenant_id"], unique=False
-        )
-
-    op.create_table(
-        "bureau_sessions",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("person_id", sa.Integer(), nullable=False),
-        sa.Column("region", sa.String(length=4), nullable=False),
-        sa.Column("number", sa.String(length=11), nullable=False),
-        sa.Column("enterprise_id", sa.Integer(), nullable=False),
-        sa.Column("identity_code", sa.String(length=2), nullable=False),
-        sa.Column("base_url", sa.String(length=500), nullable=False),
-        sa.Column("cookies_sealed", sa.Text(), nullable=False),
-        sa.Column("state", sa.String(length=10), nullable=False),
-        sa.Column(
-            "created_at", banshui.core.db.UtcDateTime(timezone=True), nullable=False
-        ),
-        sa.Column(
-            "checked_at", banshui.core.db.UtcDateTime(timezone=True), nullable=False
-        ),
-        sa.ForeignKeyConstraint(
-            ["enterprise_id"],
-            ["enterprises.id"],
-            name=op.f("fk_bureau_sessions_enterprise_id_enterprises"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["person_id"],
-            ["persons.id"],
-            name=op.f("fk_bureau_sessions_person_id_persons"),
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_bureau_sessions")),
-    )
-    with op.batch_alter_table("bureau_sessions", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_bureau_sessions_lane", ["person_id", "region", "state"], unique=False
-        )
-
-    op.create_table(
-        "forwards",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("sms_id", sa.Integer(), nullable=False),
-        sa.Column("route_id", sa.Integer(), nullable=False),
-        sa.Column("status", sa.String(length=10), nullable=False),
-        sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("due_at", banshui.core.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column(
-            "claimed_at", banshui.core.db.UtcDateTime(timezone=True), nullable=True
-        ),
-        sa.Column("sent_at", banshui.core.db.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("destination", sa.String(length=20), nullable=True),
-        sa.Column("last_error", sa.String(length=500), nullable=True),
-        sa.Column(
-            "created_at", banshui.core.db.UtcDateTime(timezone=True), nullable=False
-        ),
-        sa.ForeignKeyConstraint(
-            ["route_id"],
-            ["forward_routes.id"],
-            name=op.f("fk_forwards_route_id_forward_routes"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["sms_id"], ["inbound_sms.id"], name=op.f("fk_forwards_sms_id_inbound_sms")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_forwards")),
-        sa.UniqueConstraint("sms_id", "route_id", name=op.f("uq_forwards_sms_id")),
-    )
-    with op.batch_alter_table("forwards", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_forwards_status_due", ["status", "due_at"], unique=False
-        )
-
-    op.create_table(
-        "long_sms_parts",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("long_sms_id", sa.Integer(), nullable=False),
-        sa.Column("part_index", sa.Integer(), nullable=False),
-        sa.Column("sender", sa.String(length=100), nullable=False),
-        sa.Column("text", sa.Text(), nullable=False),
-        sa.Column("number", sa.String(length=11), nullable=True),
-        sa.Column("sim_slot", sa.String(length=8), nullable=True),
-        sa.Column("gateway_time", sa.String(length=40), nullable=True),
-        sa.Column(
-            "received_at", banshui.core.db.UtcDateTime(timezone=True), nullable=False
-        ),
-        sa.ForeignKeyConstraint(
-            ["long_sms_id"],
-            ["long_sms.id"],
-            name=op.f("fk_long_sms_parts_long_sms_id_long_sms"),
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_long_sms_parts")),
-        sa.UniqueConstraint(
-            "long_sms_id", "part_index", name=op.f("uq_long_sms_parts_long_sms_id")
-        ),
-    )
     op.create_table(
         "person_numbers",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -488,6 +552,95 @@ def upgrade() -> None:
     with op.batch_alter_table("person_numbers", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_person_numbers_person_id"), ["person_id"], unique=False
+        )
+
+    op.create_table(
+        "portal_refusals",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("number_id", sa.Integer(), nullable=False),
+        sa.Column("region", sa.String(length=4), nullable=False),
+        sa.Column("noted_by", sa.String(length=200), nullable=False),
+        sa.Column(
+            "noted_at", banshui.core.db.UtcDateTime(timezone=True), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["number_id"],
+            ["numbers.id"],
+            name=op.f("fk_portal_refusals_number_id_numbers"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_portal_refusals")),
+    )
+    with op.batch_alter_table("portal_refusals", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_portal_refusals_number_id"), ["number_id"], unique=False
+        )
+
+    op.create_table(
+        "used_nonces",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("source_id", sa.Integer(), nullable=False),
+        sa.Column("nonce", sa.String(length=200), nullable=False),
+        sa.Column("content_hash", sa.String(length=64), nullable=False),
+        sa.Column(
+            "seen_at", banshui.core.db.UtcDateTime(timezone=True), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["source_id"], ["sources.id"], name=op.f("fk_used_nonces_source_id_sources")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_used_nonces")),
+        sa.UniqueConstraint(
+            "source_id", "nonce", name=op.f("uq_used_nonces_source_id")
+        ),
+    )
+    with op.batch_alter_table("used_nonces", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_used_nonces_seen_at"), ["seen_at"], unique=False
+        )
+
+    op.create_table(
+        "webhook_deliveries",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("event_id", sa.String(length=32), nullable=False),
+        sa.Column("subscription_id", sa.String(length=32), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("due_at", banshui.core.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "claimed_at", banshui.core.db.UtcDateTime(timezone=True), nullable=True
+        ),
+        sa.Column(
+            "delivered_at", banshui.core.db.UtcDateTime(timezone=True), nullable=True
+        ),
+        sa.Column("last_status", sa.Integer(), nullable=True),
+        sa.Column("last_error", sa.String(length=500), nullable=True),
+        sa.Column(
+            "created_at", banshui.core.db.UtcDateTime(timezone=True), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["event_id"],
+            ["events.id"],
+            name=op.f("fk_webhook_deliveries_event_id_events"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["subscription_id"],
+            ["webhook_subscriptions.id"],
+            name=op.f("fk_webhook_deliveries_subscription_id_webhook_subscriptions"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_deliveries")),
+        sa.UniqueConstraint(
+            "event_id", "subscription_id", name=op.f("uq_webhook_deliveries_event_id")
+        ),
+    )
+    with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_webhook_deliveries_status_due", ["status", "due_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_webhook_deliveries_subscription_id"),
+            ["subscription_id"],
+            unique=False,
         )
 
     op.create_table(
@@ -528,6 +681,40 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "forwards",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("sms_id", sa.Integer(), nullable=False),
+        sa.Column("route_id", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("due_at", banshui.core.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "claimed_at", banshui.core.db.UtcDateTime(timezone=True), nullable=True
+        ),
+        sa.Column("sent_at", banshui.core.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("destination", sa.String(length=20), nullable=True),
+        sa.Column("last_error", sa.String(length=500), nullable=True),
+        sa.Column(
+            "created_at", banshui.core.db.UtcDateTime(timezone=True), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["route_id"],
+            ["forward_routes.id"],
+            name=op.f("fk_forwards_route_id_forward_routes"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["sms_id"], ["inbound_sms.id"], name=op.f("fk_forwards_sms_id_inbound_sms")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_forwards")),
+        sa.UniqueConstraint("sms_id", "route_id", name=op.f("uq_forwards_sms_id")),
+    )
+    with op.batch_alter_table("forwards", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_forwards_status_due", ["status", "due_at"], unique=False
+        )
+
+    op.create_table(
         "login_requests",
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("tenant_id", sa.Integer(), nullable=False),
@@ -552,6 +739,8 @@ def upgrade() -> None:
             banshui.core.db.UtcDateTime(timezone=True),
             nullable=True,
         ),
+        sa.Column("waiting_for", sa.String(length=20), nullable=True),
+        sa.Column("typed_code_sealed", sa.Text(), nullable=True),
         sa.Column(
             "created_at", banshui.core.db.UtcDateTime(timezone=True), nullable=False
         ),
@@ -597,6 +786,29 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "long_sms_parts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("long_sms_id", sa.Integer(), nullable=False),
+        sa.Column("part_index", sa.Integer(), nullable=False),
+        sa.Column("sender", sa.String(length=100), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("number", sa.String(length=11), nullable=True),
+        sa.Column("sim_slot", sa.String(length=8), nullable=True),
+        sa.Column("gateway_time", sa.String(length=40), nullable=True),
+        sa.Column(
+            "received_at", banshui.core.db.UtcDateTime(timezone=True), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["long_sms_id"],
+            ["long_sms.id"],
+            name=op.f("fk_long_sms_parts_long_sms_id_long_sms"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_long_sms_parts")),
+        sa.UniqueConstraint(
+            "long_sms_id", "part_index", name=op.f("uq_long_sms_parts_long_sms_id")
+        ),
+    )
+    op.create_table(
         "login_events",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("login_id", sa.String(length=32), nullable=False),
@@ -624,25 +836,49 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_login_events_login_id"))
 
     op.drop_table("login_events")
+    op.drop_table("long_sms_parts")
     with op.batch_alter_table("login_requests", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_login_requests_tenant_id"))
         batch_op.drop_index("ix_login_requests_status")
 
     op.drop_table("login_requests")
+    with op.batch_alter_table("forwards", schema=None) as batch_op:
+        batch_op.drop_index("ix_forwards_status_due")
+
+    op.drop_table("forwards")
     with op.batch_alter_table("account_enterprises", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_account_enterprises_enterprise_id"))
         batch_op.drop_index(batch_op.f("ix_account_enterprises_account_id"))
 
     op.drop_table("account_enterprises")
+    with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_webhook_deliveries_subscription_id"))
+        batch_op.drop_index("ix_webhook_deliveries_status_due")
+
+    op.drop_table("webhook_deliveries")
+    with op.batch_alter_table("used_nonces", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_used_nonces_seen_at"))
+
+    op.drop_table("used_nonces")
+    with op.batch_alter_table("portal_refusals", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_portal_refusals_number_id"))
+
+    op.drop_table("portal_refusals")
     with op.batch_alter_table("person_numbers", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_person_numbers_person_id"))
 
     op.drop_table("person_numbers")
-    op.drop_table("long_sms_parts")
-    with op.batch_alter_table("forwards", schema=None) as batch_op:
-        batch_op.drop_index("ix_forwards_status_due")
+    with op.batch_alter_table("operator_sessions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_operator_sessions_operator_id"))
+        batch_op.drop_index(batch_op.f("ix_operator_sessions_expires_at"))
 
-    op.drop_table("forwards")
+    op.drop_table("operator_sessions")
+    op.drop_table("long_sms")
+    with op.batch_alter_table("inbound_sms", schema=None) as batch_op:
+        batch_op.drop_index("ix_inbound_sms_number_received")
+        batch_op.drop_index(batch_op.f("ix_inbound_sms_expectation_id"))
+
+    op.drop_table("inbound_sms")
     with op.batch_alter_table("bureau_sessions", schema=None) as batch_op:
         batch_op.drop_index("ix_bureau_sessions_lane")
 
@@ -652,10 +888,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_accounts_person_id"))
 
     op.drop_table("accounts")
-    with op.batch_alter_table("used_nonces", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_used_nonces_seen_at"))
+    with op.batch_alter_table("webhook_subscriptions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_webhook_subscriptions_tenant_id"))
 
-    op.drop_table("used_nonces")
+    op.drop_table("webhook_subscriptions")
+    with op.batch_alter_table("sources", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_sources_customer_id"))
+
+    op.drop_table("sources")
     with op.batch_alter_table("provider_nonces", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_provider_nonces_seen_at"))
 
@@ -664,17 +904,19 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_persons_tenant_id"))
 
     op.drop_table("persons")
-    op.drop_table("numbers")
-    op.drop_table("long_sms")
-    with op.batch_alter_table("inbound_sms", schema=None) as batch_op:
-        batch_op.drop_index("ix_inbound_sms_number_received")
-        batch_op.drop_index(batch_op.f("ix_inbound_sms_expectation_id"))
+    with op.batch_alter_table("operators", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_operators_tenant_id"))
 
-    op.drop_table("inbound_sms")
+    op.drop_table("operators")
+    op.drop_table("numbers")
     with op.batch_alter_table("forward_routes", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_forward_routes_number"))
 
     op.drop_table("forward_routes")
+    with op.batch_alter_table("events", schema=None) as batch_op:
+        batch_op.drop_index("ix_events_tenant_at")
+
+    op.drop_table("events")
     with op.batch_alter_table("enterprises", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_enterprises_tenant_id"))
         batch_op.drop_index(batch_op.f("ix_enterprises_tax_id"))
@@ -682,7 +924,15 @@ def downgrade() -> None:
     op.drop_table("enterprises")
     op.drop_table("tenants")
     op.drop_table("spent_numbers")
-    op.drop_table("sources")
+    with op.batch_alter_table("sign_in_refusals", schema=None) as batch_op:
+        batch_op.drop_index("ix_sign_in_refusals_client_at")
+        batch_op.drop_index(batch_op.f("ix_sign_in_refusals_at"))
+
+    op.drop_table("sign_in_refusals")
+    with op.batch_alter_table("resting_numbers", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_resting_numbers_number"))
+
+    op.drop_table("resting_numbers")
     with op.batch_alter_table("query_refusals", schema=None) as batch_op:
         batch_op.drop_index("ix_query_refusals_client_at")
         batch_op.drop_index(batch_op.f("ix_query_refusals_at"))

@@ -1,0 +1,285 @@
+"""Code hand-off: from the gateway's 2xx to the waiting login holding the code.
+
+One process on SQLite: banshui serves on a real socket; a waiter parks in
+``inbox.wait_for_code(expectation, 5)`` as the engine's login does; the gateway
+(an httpx client) posts the SMS to the webhook. For each code the harness notes
+when the post left, when its 2xx came back and when the waiter held the code.
+The hand-off is ``held - acked``: a waiter that held its code before the 2xx
+reached the gateway waited for nothing, and counts 0.
+
+Beside it, in the same run, a poller that checks the inbox every second (what a
+login without the wake-up would do) gives the baseline.
+
+PostgreSQL: ``--database-url postgresql://...`` runs the same in one process.
+Across processes (waiter in one, webhook in another) needs the database's
+notification (LISTEN/NOTIFY), which is not built yet: ``--across-processes``
+says so and stops.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from banshui.app import create_app
+from banshui.core.settings import Settings
+from banshui.runtime import Runtime
+from banshui.serving import bound_socket, serving
+from banshui.sms.sources import add_source
+from bench import memory
+from bench.smsforwarder import form_body, login_text
+
+WAIT_SECONDS = 5.0
+POLL_SECONDS = 1.0
+FIRST_NUMBER = 19912350000
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One gateway phone: its source (webhook) and the number it receives on."""
+
+    number: str
+    path: str
+    secret: str
+
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    posted: float
+    acked: float
+    held: float
+
+    @property
+    def handoff_ms(self) -> float:
+        return max(0.0, self.held - self.acked) * 1000
+
+    @property
+    def post_to_held_ms(self) -> float:
+        return (self.held - self.posted) * 1000
+
+
+Waiter = Callable[[Runtime, int, str], Awaitable[str | None]]
+
+
+async def wake_waiter(runtime: Runtime, expectation: int, number: str) -> str | None:
+    """The engine's way: parked until the SMS is stored, then claimed."""
+    return await runtime.inbox.wait_for_code(expectation, WAIT_SECONDS)
+
+
+async def polling_waiter(runtime: Runtime, expectation: int, number: str) -> str | None:
+    """The baseline: look at the number's latest SMS once a second."""
+    deadline = time.perf_counter() + WAIT_SECONDS
+    while time.perf_counter() < deadline:
+        for sms in await runtime.inbox.latest(number, limit=5):
+            if sms.expectation_id == expectation and sms.code is not None:
+                return sms.code
+        await asyncio.sleep(POLL_SECONDS)
+    return None
+
+
+async def one_code(
+    runtime: Runtime,
+    gateway: httpx.AsyncClient,
+    line: Line,
+    waiter: Waiter,
+    label: str,
+    delay: float = 0.0,
+) -> Timing:
+    """Ask for a code, park a waiter, post the SMS (after ``delay``), time it."""
+    expectation = await runtime.inbox.expect_code(line.number, label)
+    held_at: list[float] = []
+
+    async def wait() -> str | None:
+        code = await waiter(runtime, expectation, line.number)
+        held_at.append(time.perf_counter())
+        return code
+
+    task = asyncio.create_task(wait())
+    await _parked(runtime, line.number, task, listens=waiter is wake_waiter)
+    await asyncio.sleep(delay)
+
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    body = form_body(login_text(code), line.number, line.secret)
+    posted = time.perf_counter()
+    answer = await gateway.post(line.path, content=body, headers=_FORM)
+    acked = time.perf_counter()
+    answer.raise_for_status()
+
+    got = await task
+    if got != code:
+        raise RuntimeError(
+            f"{label}: the waiter held {got!r}, not {code!r} ({answer.text})"
+        )
+    return Timing(posted, acked, held_at[0])
+
+
+_FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+async def _parked(
+    runtime: Runtime, number: str, task: asyncio.Task[Any], listens: bool
+) -> None:
+    """Until the waiter listens for the number (read off the notifier), 1 s at most.
+
+    The poller never listens: it is given 20 ms to make its first check.
+    """
+    if not listens:
+        await asyncio.sleep(0.02)
+        return
+    for _ in range(1000):
+        if task.done() or runtime.notifier._waiters.get(number):
+            return
+        await asyncio.sleep(0.001)
+
+
+async def measure(
+    runtime: Runtime, url: str, lines: list[Line], codes: int, baseline: int
+) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=url, timeout=10) as gateway:
+        for index in range(min(20, codes)):  # warm-up, not counted
+            await one_code(runtime, gateway, lines[0], wake_waiter, f"warm:{index}")
+
+        idle = memory.status()
+        memory.reset_peak()
+        woken = [
+            await one_code(runtime, gateway, lines[0], wake_waiter, f"wake:{index}")
+            for index in range(codes)
+        ]
+        polled = await _baseline(runtime, gateway, lines[1:], baseline)
+        peak = memory.status()
+
+    return {
+        "handoff_p50_ms": _percentile([t.handoff_ms for t in woken], 50),
+        "handoff_p99_ms": _percentile([t.handoff_ms for t in woken], 99),
+        "handoff_max_ms": max(t.handoff_ms for t in woken),
+        "post_to_held_p50_ms": _percentile([t.post_to_held_ms for t in woken], 50),
+        "post_to_held_p99_ms": _percentile([t.post_to_held_ms for t in woken], 99),
+        "held_before_ack": sum(t.held <= t.acked for t in woken),
+        "codes": len(woken),
+        "poll_baseline_p50_ms": _percentile([t.handoff_ms for t in polled], 50),
+        "poll_baseline_p99_ms": _percentile([t.handoff_ms for t in polled], 99),
+        "poll_baseline_codes": len(polled),
+        "poll_seconds": POLL_SECONDS,
+        "idle_rss_mb": idle["VmRSS"],
+        "peak_rss_mb": peak["VmHWM"],
+    }
+
+
+async def _baseline(
+    runtime: Runtime, gateway: httpx.AsyncClient, lines: list[Line], codes: int
+) -> list[Timing]:
+    """Pollers side by side, one per number, each SMS at a random moment."""
+    rng = random.Random(7)
+    timings: list[Timing] = []
+    while len(timings) < codes:
+        batch = lines[: codes - len(timings)]
+        runs = [
+            one_code(
+                runtime,
+                gateway,
+                line,
+                polling_waiter,
+                f"poll:{len(timings)}:{index}",
+                delay=rng.uniform(0, POLL_SECONDS - 0.02),
+            )
+            for index, line in enumerate(batch)
+        ]
+        timings.extend(await asyncio.gather(*runs))
+    return timings
+
+
+def _percentile(values: list[float], pct: float) -> float:
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(pct) - 1]
+
+
+async def run(
+    codes: int, baseline: int, database_url: str | None, folder: Path
+) -> dict[str, Any]:
+    sock = bound_socket()
+    port = sock.getsockname()[1]
+    settings = Settings(
+        database_url=database_url or f"sqlite:///{folder / 'banshui.db'}",
+        var_dir=folder,
+        public_url=f"http://127.0.0.1:{port}",
+        simulator="off",
+        sandbox="off",
+    )
+
+    def make(config: Settings) -> FastAPI:
+        return create_app(config)
+
+    async with serving(make, settings, sock) as running:
+        runtime: Runtime = running.app.state.runtime
+        lines = await _lines(runtime, 1 + min(baseline, 20))
+        result = await measure(runtime, running.url, lines, codes, baseline)
+    result["database"] = "postgresql" if database_url else "sqlite"
+    return result
+
+
+async def _lines(runtime: Runtime, count: int) -> list[Line]:
+    lines = []
+    for index in range(count):
+        number = str(FIRST_NUMBER + index)
+        secret = secrets.token_urlsafe(24)
+        name = f"handoff-{index}"
+        await add_source(
+            runtime.db,
+            runtime.vault,
+            runtime.clock,
+            kind="smsforwarder",
+            name=name,
+            secret=secret,
+            number=number,
+            actor="bench",
+        )
+        lines.append(Line(number, f"/hooks/sms/smsforwarder/{name}", secret))
+    return lines
+
+
+def cli(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.handoff", description=__doc__
+    )
+    parser.add_argument("--codes", type=int, default=300)
+    parser.add_argument("--baseline", type=int, default=60)
+    parser.add_argument("--database-url")
+    parser.add_argument("--across-processes", action="store_true")
+    parser.add_argument("--cpu", type=int, help="pin this process to one core")
+    args = parser.parse_args(argv)
+
+    if args.across_processes:
+        sys.exit(
+            "across processes the waiter is woken by the database's notification "
+            "(PostgreSQL LISTEN/NOTIFY), which banshui does not have yet"
+        )
+    if args.cpu is not None:
+        os.sched_setaffinity(0, {args.cpu})
+    with tempfile.TemporaryDirectory(prefix="banshui-handoff-") as folder:
+        return asyncio.run(
+            run(args.codes, args.baseline, args.database_url, Path(folder))
+        )
+
+
+def main() -> None:
+    print(json.dumps(cli()))
+
+
+if __name__ == "__main__":
+    main()

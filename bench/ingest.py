@@ -1,0 +1,159 @@
+"""Ingest: SMS webhooks stored durably, from a separate load process, against no-op.
+
+Two processes, each pinned to its own core where there are two: the server
+(``bench.server``: ``create_app`` as ``banshui serve`` builds it, SQLite, the
+simulator off, plus ``POST /bench/noop``) and the load generator
+(``bench.load``). The load posts to the no-op route, then to the SmsForwarder
+webhook, then to the no-op route again, for the same time each, over the same
+connections; the ratio is the webhook's rate over the no-op's (their mean).
+Afterwards the SMS rows in the database are counted: every 2xx must be one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench import memory
+from bench.server import NUMBER, SOURCE
+
+ROOT = Path(__file__).resolve().parent.parent
+HOOK = f"/hooks/sms/smsforwarder/{SOURCE}"
+
+
+@dataclass(frozen=True)
+class IngestPlan:
+    seconds: float = 10.0
+    connections: int = 8
+    warmup: int = 300
+    client: str = "raw"
+    max_requests: int = 1_000_000
+
+
+def cores() -> tuple[int | None, int | None]:
+    """(server core, load core): the first two this process may use, if two."""
+    allowed = sorted(os.sched_getaffinity(0))
+    if len(allowed) < 2:
+        return None, None
+    return allowed[0], allowed[1]
+
+
+def run(plan: IngestPlan) -> dict[str, Any]:
+    server_cpu, load_cpu = cores()
+    secret = secrets.token_urlsafe(24)
+    with tempfile.TemporaryDirectory(prefix="banshui-ingest-") as folder:
+        port = _free_port()
+        url = f"http://127.0.0.1:{port}"
+        server = _start_server(Path(folder), port, secret, server_cpu)
+        try:
+            _wait_ready(url, server)
+            idle = memory.status(server.pid)
+            memory.reset_peak(server.pid)
+            first = 0
+            runs = []
+            for path in ("/bench/noop", HOOK, "/bench/noop"):
+                result = _load(plan, url, path, secret, load_cpu, first)
+                first = result["next_index"]
+                runs.append(result)
+            peak = memory.status(server.pid)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        committed = _committed(Path(folder) / "banshui.db")
+
+    noop = (runs[0]["per_s"] + runs[2]["per_s"]) / 2
+    ingest = runs[1]
+    return {
+        "ingest_per_s": ingest["per_s"],
+        "noop_per_s": noop,
+        "ingest_ratio": ingest["per_s"] / noop if noop else 0.0,
+        "ingest_acked": ingest["ok"],
+        "ingest_stored": ingest["stored"],
+        "ingest_statuses": ingest["statuses"],
+        "committed_rows": committed,
+        # The warm-up's SMS are stored too: every acked SMS must be a row.
+        "every_ack_committed": committed == ingest["stored"] + ingest["warmup_stored"],
+        "runs": runs,
+        "server_cpu": server_cpu,
+        "load_cpu": load_cpu,
+        "client": plan.client,
+        "connections": plan.connections,
+        "idle_rss_mb": idle["VmRSS"],
+        "peak_rss_mb": peak["VmHWM"],
+        "simulator": "off",
+        "database": "sqlite (WAL, synchronous=FULL)",
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _start_server(
+    folder: Path, port: int, secret: str, cpu: int | None
+) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "bench.server", "--folder", str(folder)]
+    command += ["--port", str(port), "--secret", secret]
+    if cpu is not None:
+        command += ["--cpu", str(cpu)]
+    return subprocess.Popen(command, cwd=ROOT, env=_env())  # noqa: S603
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        part for part in (str(ROOT), env.get("PYTHONPATH", "")) if part
+    )
+    return env
+
+
+def _wait_ready(url: str, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the bench server exited with {server.returncode}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("the bench server did not become ready within 60 s")
+
+
+def _load(
+    plan: IngestPlan, url: str, path: str, secret: str, cpu: int | None, first: int
+) -> dict[str, Any]:
+    command = [sys.executable, "-m", "bench.load", "--url", url, "--path", path]
+    command += ["--secret", secret, "--number", NUMBER, "--first", str(first)]
+    command += ["--count", str(plan.max_requests), "--seconds", str(plan.seconds)]
+    command += ["--warmup", str(plan.warmup), "--connections", str(plan.connections)]
+    command += ["--client", plan.client]
+    if cpu is not None:
+        command += ["--cpu", str(cpu)]
+    done = subprocess.run(  # noqa: S603
+        command, cwd=ROOT, env=_env(), capture_output=True, check=True, timeout=300
+    )
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+def _committed(path: Path) -> int:
+    with sqlite3.connect(path) as connection:
+        (count,) = connection.execute("SELECT count(*) FROM inbound_sms").fetchone()
+    return int(count)

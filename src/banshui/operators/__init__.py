@@ -1,0 +1,1 @@
+"""Console operators: their accounts, roles, sign-in and sessions."""

@@ -1,0 +1,1 @@
+"""Keeping business systems in sync: the account listing, events and webhooks."""

@@ -1,0 +1,1 @@
+"""The operators' console (DESIGN §8): server-rendered pages in Chinese at ``/``."""

@@ -1,0 +1,227 @@
+"""The console in a real Chromium: sign in, add an account, watch an SMS arrive
+and a test login succeed, be refused a page, be locked out of the query page.
+
+Screenshots of the main pages go to ``test-artifacts/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from typing import TYPE_CHECKING
+
+import pytest
+
+pytest.importorskip("playwright.async_api", reason="the playwright package is missing")
+
+from playwright.async_api import Browser, Page, expect
+from sqlalchemy import select
+
+from banshui.demo.cast import S1, S2, S3, ZHANG_SAN, B
+from banshui.numbers.models import Number
+from banshui.query.pins import set_pin
+from banshui.query.service import REFUSED
+from banshui.sms.gateways.base import ReceivedSms, Verified
+from banshui.sms.sources import find_source
+
+from .conftest import ON_MODULE_LOOP, PASSWORD, SCREENSHOTS, Cast
+
+if TYPE_CHECKING:
+    from conftest import Sandbox
+
+pytestmark = ON_MODULE_LOOP
+DESKTOP = {"width": 1280, "height": 860}
+PHONE = {"width": 390, "height": 844}
+LOGIN_SMS = "【深圳税务】您的登录验证码：418207，请确认是本人操作，有效期为5分钟。"
+PIN = "270415"
+_identities = itertools.count(1)
+
+
+async def open_page(
+    browser: Browser, sandbox: Sandbox, viewport: dict[str, int] = DESKTOP
+) -> Page:
+    context = await browser.new_context(
+        base_url=sandbox.stack.url, viewport=viewport, locale="zh-CN"
+    )
+    return await context.new_page()
+
+
+async def sign_in(page: Page, name: str) -> None:
+    await page.goto("/login")
+    await page.fill("#name", name)
+    await page.fill("#password", PASSWORD)
+    await page.click("button:has-text('登录')")
+    await page.wait_for_url(re.compile(r"/enterprises$"))
+
+
+async def snap(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+
+
+async def number_id(sandbox: Sandbox, msisdn: str) -> int:
+    async with sandbox.stack.runtime.db.session() as session:
+        found = await session.scalar(select(Number.id).where(Number.msisdn == msisdn))
+    assert found is not None
+    return found
+
+
+async def test_an_operator_signs_in_and_sees_the_enterprises_and_their_accounts(
+    sandbox: Sandbox, cast: Cast, browser: Browser
+) -> None:
+    page = await open_page(browser, sandbox)
+    await page.goto("/persons")
+    await expect(page).to_have_url(re.compile(r"/login\?next=%2Fpersons$"))
+    await snap(page, "01-sign-in")
+
+    await page.fill("#name", cast.operator)
+    await page.fill("#password", PASSWORD)
+    await page.click("button:has-text('登录')")
+    await expect(page).to_have_url(re.compile(r"/persons$"))
+    await page.goto("/enterprises")
+
+    await expect(page.locator("h1")).to_have_text("企业与电子税局账号")
+    card = page.locator("section.card", has_text=B.name)
+    await expect(card.locator("td[data-label=开票人]")).to_have_text(ZHANG_SAN.name)
+    await expect(page.locator(".who")).to_contain_text("王五 · 操作员 · 示例集团")
+    await snap(page, "02-enterprises")
+    await page.context.close()
+
+
+async def test_an_operator_adds_an_account_through_the_guides_form(
+    sandbox: Sandbox, cast: Cast, browser: Browser
+) -> None:
+    page = await open_page(browser, sandbox)
+    await sign_in(page, cast.operator)
+
+    card = page.locator("section.card", has_text=B.name)
+    await card.get_by_role("link", name="新增账号").click()
+    await page.select_option("#login_type", "sub_number")
+    await page.fill("#account", S2)
+    await page.fill("#password", ZHANG_SAN.password)
+    await page.select_option("#identity_code", "03")
+    await page.select_option("#default_business", "issue")
+    await page.check("input[name=is_default]")
+    await snap(page, "03-new-account")
+    await page.click("button:has-text('添加账号')")
+
+    await expect(page.locator(".notice.ok")).to_have_text("已新增电子税局账号。")
+    row = card.locator("tr", has_text=S2)
+    await expect(row.locator("td[data-label=开票人]")).to_have_text(ZHANG_SAN.name)
+    await expect(row.locator("td[data-label=默认账号]")).to_have_text("默认账号")
+    await expect(row.locator("select[name=default_business]")).to_have_value("issue")
+    await page.context.close()
+
+
+async def test_a_new_sms_appears_in_the_inbox_without_a_reload(
+    sandbox: Sandbox, cast: Cast, browser: Browser
+) -> None:
+    page = await open_page(browser, sandbox)
+    await sign_in(page, cast.operator)
+    await page.goto("/inbox")
+    await expect(page.locator("[data-live-for=inbox]")).to_have_text("实时更新中")
+    loaded = await page.evaluate("performance.timeOrigin")
+
+    runtime = sandbox.stack.runtime
+    source = await find_source(runtime.db, "smsforwarder", "sim-s3")
+    sms = ReceivedSms(sender="12366", text=LOGIN_SMS, identity="browser-1", number=S3)
+    await runtime.inbox.store(source, Verified(None, ""), [sms])
+
+    arrived = page.locator("article.sms").first
+    await expect(arrived.locator(".sms-code")).to_have_text("418207", timeout=10_000)
+    await expect(arrived.locator("mark")).to_have_text("418207")
+    assert await page.evaluate("performance.timeOrigin") == loaded  # no reload
+    await snap(page, "04-inbox")
+    await page.context.close()
+
+
+async def test_a_test_login_runs_for_real_and_is_seen_to_succeed(
+    sandbox: Sandbox, cast: Cast, browser: Browser
+) -> None:
+    s1 = await number_id(sandbox, S1)
+    page = await open_page(browser, sandbox)
+    await sign_in(page, cast.operator)
+    await page.goto("/persons")
+
+    await page.locator(f"#n-{s1}").get_by_role("button", name="测试登录").click()
+    await expect(page).to_have_url(re.compile(r"/logins/[0-9a-f]{32}$"))
+    timeline = page.locator("ol.timeline")
+    await expect(timeline.locator("[data-event=succeeded]")).to_be_visible(
+        timeout=30_000
+    )
+    await expect(timeline.locator("[data-event=released]")).to_be_visible()
+    await expect(page.locator("[data-live-for=login]")).to_have_text("已结束")
+    await snap(page, "05-test-login")
+
+    await page.goto(f"/persons#n-{s1}")
+    step = page.locator(f"#n-{s1} ol.steps li").nth(3)
+    await expect(step).to_have_class("done")
+    await snap(page, "06-persons")
+    await page.context.close()
+
+
+async def test_a_viewer_is_refused_the_users_page_and_sees_numbers_masked(
+    sandbox: Sandbox, cast: Cast, browser: Browser
+) -> None:
+    page = await open_page(browser, sandbox, PHONE)
+    await sign_in(page, cast.viewer)
+    await expect(page.get_by_role("link", name="用户")).to_have_count(0)
+    await snap(page, "07-enterprises-phone-viewer")
+
+    answer = await page.goto("/users")
+
+    assert answer is not None and answer.status == 403
+    await expect(page.locator("h1")).to_have_text("没有权限")
+    await snap(page, "08-refused-phone")
+    await page.goto("/persons")
+    await expect(page.locator("main")).not_to_contain_text(S1)
+    await expect(page.locator("main")).to_contain_text("199****0001")
+    await snap(page, "09-persons-phone-viewer")
+    await page.context.close()
+
+
+async def test_an_admin_reads_the_audit_log_and_the_users(
+    sandbox: Sandbox, cast: Cast, browser: Browser
+) -> None:
+    page = await open_page(browser, sandbox)
+    await sign_in(page, cast.admin)
+
+    await page.get_by_role("link", name="审计日志").click()
+    await expect(page.locator("table.rows")).to_contain_text("测试登录")
+    await expect(page.locator("table.rows")).to_contain_text("登录控制台")
+    await snap(page, "11-audit")
+    await page.get_by_role("link", name="登录请求").click()
+    await expect(page.locator("table.rows")).to_contain_text("已释放")
+    await snap(page, "12-logins")
+    await page.get_by_role("link", name="用户").click()
+    await expect(page.locator("table.rows")).to_contain_text(cast.viewer)
+    await snap(page, "13-users")
+    await page.context.close()
+
+
+async def test_the_query_page_locks_a_number_after_five_wrong_pins(
+    sandbox: Sandbox, browser: Browser
+) -> None:
+    runtime = sandbox.stack.runtime
+    await set_pin(runtime.db, runtime.clock, S3, PIN, actor="test")
+    page = await open_page(browser, sandbox, PHONE)
+
+    for wrong in range(5):
+        await page.goto("/query")
+        await page.fill("#number", S3)
+        await page.fill("#pin", f"99887{wrong}")
+        await page.click("button:has-text('查询')")
+        await expect(page.locator(".notice.bad")).to_have_text(REFUSED)
+    await page.fill("#number", S3)
+    await page.fill("#pin", PIN)
+    await page.click("button:has-text('查询')")
+
+    await expect(page.locator(".notice.bad")).to_have_text(REFUSED)
+    await expect(page.locator(".sms-code")).to_have_count(0)
+    async with runtime.db.session() as session:
+        locked = await session.scalar(
+            select(Number.pin_locked_until).where(Number.msisdn == S3)
+        )
+    assert locked is not None
+    await snap(page, "10-query-locked-phone")
+    await page.context.close()
