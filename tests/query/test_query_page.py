@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 
@@ -232,3 +233,20 @@ async def test_the_client_window_holds_across_a_restart(tmp_path: Path) -> None:
 
     async with open_desk(tmp_path, clock) as restarted:
         assert (await restarted.ask(PIN)).status_code == 429
+
+
+async def test_a_burst_of_guesses_at_once_is_held_to_the_same_lockout(
+    desk: Desk,
+) -> None:
+    await desk.receive(LOGIN_SMS)
+    guesses = [desk.ask(f"{index:06d}9") for index in range(11)]
+
+    answers = await asyncio.gather(*guesses, desk.ask(PIN))
+
+    # However the burst interleaves, at most five wrong PINs were ever checked
+    # and the number ends locked (the right PIN may have been checked first).
+    assert all(answer.status_code in (403, 429) for answer in answers[:-1])
+    assert len(await audit_entries(desk, "query.locked")) == 1
+    after = await desk.ask(PIN)
+    assert after.status_code == 403
+    assert "418207" not in after.text

@@ -49,33 +49,70 @@ async def look_up(
     runtime: Runtime, client: str, number: str, pin: str
 ) -> list[ShownSms]:
     """The number's latest SMS for whoever holds its PIN; QueryRefused otherwise."""
-    await _check_client(runtime, client)
     msisdn = _msisdn(number)
+    # Both limits are reserved before the PIN is hashed, so a burst of guesses
+    # sent at once is held to them as strictly as guesses sent one by one.
+    attempt = await _reserve_client(runtime, client)
 
     found = await _number(runtime, msisdn)
     now = runtime.clock.now()
-    usable = found is not None and not _locked(found, now) and len(pin) <= MAX_LENGTH
+    reserved = (
+        found is not None
+        and found.pin_hash is not None
+        and len(pin) <= MAX_LENGTH
+        and await _reserve_number(runtime, found, now)
+    )
     # An unknown or locked number costs the same hashing as a known one.
-    pin_hash = found.pin_hash if usable and found is not None else None
+    pin_hash = found.pin_hash if reserved and found is not None else None
     if not await asyncio.to_thread(pin_matches, pin_hash, pin[:MAX_LENGTH]):
-        await _refuse(runtime, client, found if usable else None)
+        await _refuse(runtime, client, found if reserved else None, now)
         raise QueryRefused(REFUSED, 403)
 
     assert found is not None
+    await _forget_attempt(runtime, attempt)
     return await _admit(runtime, client, found)
 
 
-async def _check_client(runtime: Runtime, client: str) -> None:
-    since = runtime.clock.now() - CLIENT_WINDOW
-    async with runtime.db.session() as session:
+async def _reserve_client(runtime: Runtime, client: str) -> int:
+    """Count this try against the client's window first; 429 once it is full."""
+    now = runtime.clock.now()
+    async with runtime.db.transaction() as session:
         refused = await session.scalar(
             select(func.count())
             .select_from(QueryRefusal)
-            .where(QueryRefusal.client == client, QueryRefusal.at > since)
+            .where(
+                QueryRefusal.client == client[:64],
+                QueryRefusal.at > now - CLIENT_WINDOW,
+            )
         )
-    if int(refused or 0) >= CLIENT_LIMIT:
-        REFUSALS.labels(face="query").inc()
-        raise QueryRefused(TOO_MANY, 429)
+        if int(refused or 0) >= CLIENT_LIMIT:
+            REFUSALS.labels(face="query").inc()
+            raise QueryRefused(TOO_MANY, 429)
+        attempt = QueryRefusal(client=client[:64], at=now)
+        session.add(attempt)
+        await session.flush()
+        return attempt.id
+
+
+async def _forget_attempt(runtime: Runtime, attempt: int) -> None:
+    async with runtime.db.transaction() as session:
+        await session.execute(delete(QueryRefusal).where(QueryRefusal.id == attempt))
+
+
+async def _reserve_number(runtime: Runtime, number: Number, now: datetime) -> bool:
+    """Take one of the number's tries; False once it is locked or out of tries."""
+    async with runtime.db.transaction() as session:
+        taken = await session.scalar(
+            update(Number)
+            .where(
+                Number.id == number.id,
+                Number.pin_failures < MAX_FAILURES,
+                (Number.pin_locked_until.is_(None)) | (Number.pin_locked_until <= now),
+            )
+            .values(pin_failures=Number.pin_failures + 1)
+            .returning(Number.pin_failures)
+        )
+    return taken is not None
 
 
 def _msisdn(number: str) -> str:
@@ -97,23 +134,20 @@ def _locked(number: Number, now: datetime) -> bool:
     return number.pin_locked_until is not None and number.pin_locked_until > now
 
 
-async def _refuse(runtime: Runtime, client: str, number: Number | None) -> None:
-    """Count the refusal against the client and, if it has a live PIN, the number."""
+async def _refuse(
+    runtime: Runtime, client: str, number: Number | None, now: datetime
+) -> None:
+    """The client's try is counted already; a number out of tries is locked."""
     REFUSALS.labels(face="query").inc()
-    now = runtime.clock.now()
     async with runtime.db.transaction() as session:
-        session.add(QueryRefusal(client=client[:64], at=now))
         await session.execute(
             delete(QueryRefusal).where(QueryRefusal.at <= now - CLIENT_WINDOW)
         )
-        if number is None or number.pin_hash is None:
+        if number is None:
             return
 
         failures = await session.scalar(
-            update(Number)
-            .where(Number.id == number.id)
-            .values(pin_failures=Number.pin_failures + 1)
-            .returning(Number.pin_failures)
+            select(Number.pin_failures).where(Number.id == number.id)
         )
         if int(failures or 0) >= MAX_FAILURES:
             await _lock(runtime, session, number, client, now)
