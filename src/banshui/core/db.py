@@ -78,7 +78,10 @@ def is_sqlite(url: str) -> bool:
 
 
 def create_engine(url: str) -> AsyncEngine:
-    engine = create_async_engine(async_url(url), pool_pre_ping=not is_sqlite(url))
+    # hide_parameters: a failed statement's error must not log SMS texts or codes.
+    engine = create_async_engine(
+        async_url(url), pool_pre_ping=not is_sqlite(url), hide_parameters=True
+    )
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
