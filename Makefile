@@ -3,8 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# The tests run on SQLite and on PostgreSQL (README, "Testing"); each suite is
+# spread over this many processes, a test file to a process.
+PYTEST_WORKERS ?= 2
+PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
-.PHONY: install run demo test lint format typecheck pytest bench bench-smoke clean
+.PHONY: install run demo test test-sqlite pytest-sqlite pytest-postgresql check lint format typecheck pytest bench bench-smoke clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +27,11 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/banshui demo
 
-## test: lint, type-check and the whole test suite
+## test: lint, type-check and the whole test suite, on SQLite and on PostgreSQL
 test: lint typecheck pytest
+
+## test-sqlite: the same with the tests on SQLite alone (no PostgreSQL needed)
+test-sqlite: lint typecheck pytest-sqlite
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests
@@ -37,8 +44,20 @@ format: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict src/banshui
 
+## pytest: the tests alone, both suites at once (each one's output kept together)
 pytest: $(STAMP)
-	$(BIN)/pytest
+	$(MAKE) --no-print-directory -j2 --output-sync=target pytest-sqlite pytest-postgresql
+
+pytest-sqlite: $(STAMP)
+	BANSHUI_TEST_DATABASE=sqlite $(PYTEST)
+
+# Fails at once, saying so, when no PostgreSQL answers.
+pytest-postgresql: $(STAMP)
+	BANSHUI_TEST_DATABASE=postgresql $(PYTEST)
+
+## check: the security checks at full size (crashes, load, fuzzing; several minutes)
+check: $(STAMP)
+	$(BIN)/pytest --check tests/security
 
 ## bench: every benchmark (a few minutes); writes bench/results/latest.json
 bench: $(STAMP)

@@ -2,10 +2,12 @@
 
 ``python -m bench.breakdown`` times, in one process (``--cpu N`` pins it), the
 steps ``/hooks/sms/{kind}/{name}`` takes for one SmsForwarder SMS — opening the
-source's secret, checking the signature, parsing, finding the source, storing
-and committing — and, beside them, what the storage layer costs by itself: an
-empty session, one statement through aiosqlite, and SQLite commits as
-``synchronous=FULL`` and ``NORMAL`` make them. CPU and wall time per call, in µs.
+source's secret, checking the signature, parsing, finding the source (in the
+database, and as the webhook does, remembered), storing and committing, one
+request at a time and eight at once (committed together) — and, beside them,
+what the storage layer costs by itself: an empty session, one statement
+through aiosqlite, and SQLite commits as ``synchronous=FULL`` and ``NORMAL``
+make them. CPU and wall time per call (per SMS), in µs.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from banshui.core.settings import Settings
 from banshui.runtime import Runtime, build_runtime
 from banshui.sms.gateways.base import InboundRequest
 from banshui.sms.gateways.registry import gateway_for
-from banshui.sms.sources import SECRET_PURPOSE, find_source
+from banshui.sms.sources import SECRET_PURPOSE, KnownSources, find_source
 from bench.server import NUMBER, SOURCE, seed_source
 from bench.smsforwarder import form_body, login_text
 
@@ -49,6 +51,21 @@ async def _timed_async(
     cpu, wall = time.process_time(), time.perf_counter()
     for index in range(calls):
         await step(index)
+    return _per_call(calls, cpu, wall)
+
+
+async def _timed_at_once(
+    calls: int, at_once: int, step: Callable[[int], Awaitable[object]]
+) -> dict[str, float]:
+    """``calls`` steps, ``at_once`` of them running at any moment."""
+    cpu, wall = time.process_time(), time.perf_counter()
+    indexes = iter(range(calls))
+
+    async def worker() -> None:
+        for index in indexes:
+            await step(index)
+
+    await asyncio.gather(*(worker() for _ in range(at_once)))
     return _per_call(calls, cpu, wall)
 
 
@@ -74,10 +91,15 @@ def _requests(calls: int) -> list[InboundRequest]:
 async def _steps(runtime: Runtime, calls: int) -> dict[str, Any]:
     gateway = gateway_for("smsforwarder")
     source = await find_source(runtime.db, "smsforwarder", SOURCE)
-    requests = _requests(calls)
+    known = KnownSources(runtime.db)
+    # Twice as many: the second half is stored eight at a time.
+    requests = _requests(2 * calls)
     now = runtime.clock.now()
     verified = [gateway.verify(r, SECRET, now) for r in requests]
     parsed = [gateway.parse(r) for r in requests]
+
+    async def store(index: int) -> object:
+        return await runtime.inbox.store(source, verified[index], parsed[index])
 
     async def empty_session(_index: int) -> None:
         async with runtime.db.session() as session:
@@ -94,8 +116,12 @@ async def _steps(runtime: Runtime, calls: int) -> dict[str, Any]:
         "find_source": await _timed_async(
             calls, lambda _i: find_source(runtime.db, "smsforwarder", SOURCE)
         ),
-        "inbox_store": await _timed_async(
-            calls, lambda i: runtime.inbox.store(source, verified[i], parsed[i])
+        "find_source_remembered": await _timed_async(
+            calls, lambda _i: known.find("smsforwarder", SOURCE)
+        ),
+        "inbox_store": await _timed_async(calls, store),
+        "inbox_store_8_at_once": await _timed_at_once(
+            calls, 8, lambda i: store(calls + i)
         ),
         "empty_session": await _timed_async(calls, empty_session),
     }

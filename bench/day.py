@@ -47,6 +47,7 @@ from sqlalchemy.exc import OperationalError
 from banshui.app import create_app
 from banshui.core.clock import SHANGHAI, SystemClock
 from banshui.core.settings import Settings
+from banshui.demo.cast import simulator_admin_headers
 from banshui.login.models import BureauSession, LoginEvent
 from banshui.login.requests import get_login, view
 from banshui.login.sessions import SessionStore
@@ -164,7 +165,10 @@ async def run_day(plan: DayPlan, folder: Path) -> dict[str, Any]:
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
         async with (
             httpx.AsyncClient(
-                base_url=f"{running.url}/sim", timeout=60, limits=limits
+                base_url=f"{running.url}/sim",
+                timeout=60,
+                limits=limits,
+                headers=simulator_admin_headers(settings),
             ) as sim,
             httpx.AsyncClient(base_url=running.url, timeout=60, limits=limits) as api,
         ):

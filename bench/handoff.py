@@ -11,20 +11,25 @@ Beside it, in the same run, a poller that checks the inbox every second (what a
 login without the wake-up would do) gives the baseline.
 
 PostgreSQL: ``--database-url postgresql://...`` runs the same in one process.
-Across processes (waiter in one, webhook in another) needs the database's
-notification (LISTEN/NOTIFY), which is not built yet: ``--across-processes``
-says so and stops.
+``--across-processes`` (PostgreSQL only) puts the webhook in another process: a
+``banshui serve`` started for the run stores each SMS, and the waiter here wakes
+by the database's notification (LISTEN/NOTIFY), as a login in a ``banshui
+worker`` does when a ``serve`` process received its code.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
 import os
 import random
 import secrets
+import signal
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -37,8 +42,9 @@ import httpx
 from fastapi import FastAPI
 
 from banshui.app import create_app
+from banshui.core.migrate import upgrade
 from banshui.core.settings import Settings
-from banshui.runtime import Runtime
+from banshui.runtime import Runtime, build_runtime
 from banshui.serving import bound_socket, serving
 from banshui.sms.sources import add_source
 from bench import memory
@@ -142,7 +148,7 @@ async def _parked(
         await asyncio.sleep(0.02)
         return
     for _ in range(1000):
-        if task.done() or runtime.notifier._waiters.get(number):
+        if task.done() or runtime.notifier.waiting(number):
             return
         await asyncio.sleep(0.001)
 
@@ -209,6 +215,86 @@ def _percentile(values: list[float], pct: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(pct) - 1]
 
 
+async def across_processes(
+    codes: int, baseline: int, database_url: str, folder: Path
+) -> dict[str, Any]:
+    """The waiter here, the webhook in a ``banshui serve`` of its own."""
+    await asyncio.to_thread(upgrade, database_url)
+    key = base64.b64encode(secrets.token_bytes(32)).decode()
+    port = _free_port()
+    settings = Settings(
+        database_url=database_url,
+        var_dir=folder,
+        secret_key=key,
+        public_url=f"http://127.0.0.1:{port}",
+        simulator="off",
+        sandbox="off",
+        engine="off",
+    )
+    runtime = build_runtime(settings)
+    server = None
+    try:
+        await runtime.bells.start()
+        lines = await _lines(runtime, 1 + min(baseline, 20))
+        server = _serve_apart(settings, port, folder)
+        url = f"http://127.0.0.1:{port}"
+        await _answering(url, server)
+        result = await measure(runtime, url, lines, codes, baseline)
+    finally:
+        if server is not None:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=20)
+        await runtime.close()
+    result["database"] = "postgresql"
+    result["across_processes"] = True
+    return result
+
+
+def _serve_apart(
+    settings: Settings, port: int, folder: Path
+) -> subprocess.Popen[bytes]:
+    assert settings.secret_key is not None
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BANSHUI_")}
+    env.update(
+        BANSHUI_DATABASE_URL=settings.database_url,
+        BANSHUI_SECRET_KEY=settings.secret_key.get_secret_value(),
+        BANSHUI_VAR_DIR=str(folder),
+        BANSHUI_SIMULATOR="off",
+        BANSHUI_SANDBOX="off",
+        BANSHUI_ENGINE="off",
+    )
+    banshui = str(Path(sys.executable).with_name("banshui"))
+    log = (folder / "serve.log").open("wb")
+    return subprocess.Popen(  # noqa: S603 - this venv's banshui, fixed arguments
+        [banshui, "serve", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+async def _answering(url: str, server: subprocess.Popen[bytes]) -> None:
+    async with httpx.AsyncClient(base_url=url, timeout=2) as http:
+        for _ in range(600):
+            if server.poll() is not None:
+                raise RuntimeError("the banshui serve of the benchmark stopped")
+            try:
+                if (await http.get("/healthz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError("the banshui serve of the benchmark did not answer")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
 async def run(
     codes: int, baseline: int, database_url: str | None, folder: Path
 ) -> dict[str, Any]:
@@ -264,17 +350,21 @@ def cli(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--cpu", type=int, help="pin this process to one core")
     args = parser.parse_args(argv)
 
-    if args.across_processes:
+    if args.across_processes and not (args.database_url or "").startswith("postgresql"):
         sys.exit(
-            "across processes the waiter is woken by the database's notification "
-            "(PostgreSQL LISTEN/NOTIFY), which banshui does not have yet"
+            "--across-processes needs --database-url postgresql://…: SQLite serves "
+            "one process, so its waiters never wait on another"
         )
     if args.cpu is not None:
         os.sched_setaffinity(0, {args.cpu})
     with tempfile.TemporaryDirectory(prefix="banshui-handoff-") as folder:
-        return asyncio.run(
-            run(args.codes, args.baseline, args.database_url, Path(folder))
-        )
+        if args.across_processes:
+            work = across_processes(
+                args.codes, args.baseline, args.database_url, Path(folder)
+            )
+        else:
+            work = run(args.codes, args.baseline, args.database_url, Path(folder))
+        return asyncio.run(work)
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ Afterwards the SMS rows in the database are counted: every 2xx must be one.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import secrets
@@ -94,7 +95,14 @@ def run(plan: IngestPlan) -> dict[str, Any]:
         "peak_rss_mb": peak["VmHWM"],
         "simulator": "off",
         "database": "sqlite (WAL, synchronous=FULL)",
+        # What uvicorn picks by default, as `banshui serve` runs it.
+        "http_parser": "httptools" if _installed("httptools") else "h11",
+        "event_loop": "uvloop" if _installed("uvloop") else "asyncio",
     }
+
+
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
 
 
 def _free_port() -> int:

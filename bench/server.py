@@ -80,8 +80,8 @@ def main() -> None:
         os.sched_setaffinity(0, {args.cpu})
     settings = bench_settings(args.folder, args.port, args.database_url)
     asyncio.run(seed_source(settings, args.secret))
-    # As `banshui serve` runs it: uvicorn's defaults, whatever HTTP parser is
-    # installed, one process.
+    # As `banshui serve` runs it: uvicorn's defaults (httptools and uvloop,
+    # which banshui installs with uvicorn[standard]), one process.
     uvicorn.run(
         bench_app(settings),
         host="127.0.0.1",

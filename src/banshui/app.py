@@ -13,26 +13,27 @@ from banshui.api import chat, errors, health, hooks, logins
 from banshui.api import forwarding as forwarding_routes
 from banshui.api import registry as registry_routes
 from banshui.api import webhooks as webhook_routes
+from banshui.api.limits import BodyLimit
+from banshui.background import start_background
+from banshui.core.addresses import ClientAddress
 from banshui.core.clock import Clock
 from banshui.core.migrate import upgrade
-from banshui.core.settings import Settings
+from banshui.core.settings import Settings, simulator_admin_token
 from banshui.demo.sandbox import set_up_sandbox
 from banshui.drivers.base import BureauDriver
-from banshui.drivers.http import HttpDriver
-from banshui.forwarding.worker import Forwarder
-from banshui.login.engine import LoginEngine
+from banshui.drivers.regional import build_driver
 from banshui.login.progress import Sleep
 from banshui.provider import api as provider_api
 from banshui.provider import sources as provider_sources
 from banshui.query import routes as query_routes
 from banshui.runtime import Runtime, build_runtime
 from banshui.sync.publisher import OutboxEvents
-from banshui.sync.worker import WebhookDeliverer
 from banshui.web.console import routes as console_routes
 
 logger = logging.getLogger(__name__)
 
 SIM_PATH = "/sim"
+MAX_BODY = 1024 * 1024
 
 
 def create_app(
@@ -47,47 +48,30 @@ def create_app(
     # In place before the engine is made: what it publishes is stored and sent.
     runtime.events = OutboxEvents(runtime.db, runtime.clock)
     sim_app = _simulator(settings)
+    # Made now, so that a bad region profile stops start-up by name.
+    bureau = driver or bureau_driver(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
             await asyncio.to_thread(upgrade, settings.database_url)
             stack.push_async_callback(runtime.close)
+            # Before anything waits: a waiter hears rings of other processes.
+            await runtime.bells.start()
             if sim_app is not None:
                 await stack.enter_async_context(
                     sim_app.router.lifespan_context(sim_app)
                 )
-            # Every bureau this build can reach is the simulator, whose slider
-            # publishes its answer; a real site's slider goes to a person.
-            bureau = driver or HttpDriver(
-                bureau_url(settings), solve_simulated_slider=True
-            )
             stack.push_async_callback(bureau.close)
-            engine = LoginEngine(
-                runtime.db,
-                runtime.clock,
-                runtime.vault,
-                runtime.inbox,
-                bureau,
-                settings,
-                sleep=sleep,
-                events=runtime.events,
-            )
-            runtime.extras["engine"] = engine
             if sim_app is not None and settings.sandbox == "on":
                 await set_up_sandbox(runtime, sim_app)
-            if run_engine:
-                await engine.start()
-                stack.push_async_callback(engine.stop)
-            forwarder = Forwarder(runtime.db, runtime.clock, runtime.vault)
-            runtime.inbox.on_forwards(forwarder.wake)
-            runtime.extras["forwarder"] = forwarder
-            await forwarder.start()
-            stack.push_async_callback(forwarder.stop)
-            deliverer = WebhookDeliverer(runtime.db, runtime.clock, runtime.vault)
-            runtime.extras["webhooks"] = deliverer
-            await deliverer.start()
-            stack.push_async_callback(deliverer.stop)
+            await start_background(
+                stack,
+                runtime,
+                bureau,
+                sleep=sleep,
+                run_engine=run_engine and settings.engine == "on",
+            )
             yield
 
     app = FastAPI(
@@ -97,7 +81,11 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    app.add_middleware(ClientAddress, trusted_proxies=settings.trusted_proxies)
     errors.install(app)
+    # No request of the API or the console comes near it; a bigger one is refused
+    # before it is read into memory.
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY)
     app.include_router(logins.router)
     app.include_router(hooks.router)
     app.include_router(health.router)
@@ -121,6 +109,13 @@ def runtime_of_app(app: FastAPI) -> Runtime:
     return runtime
 
 
+def bureau_driver(settings: Settings) -> BureauDriver:
+    """The drivers of BANSHUI_DRIVER and the region profiles, for the bureau."""
+    return build_driver(
+        settings.driver, bureau_url(settings), settings.var_dir, settings.profiles_dir
+    )
+
+
 def bureau_url(settings: Settings) -> str:
     """Where the drivers find the (simulated) bureau."""
     if settings.simulator_url is not None:
@@ -134,4 +129,5 @@ def _simulator(settings: Settings) -> FastAPI | None:
     # Imported here: a deployment with the simulator off never loads it.
     from banshui.simulator import create_app as create_simulator
 
-    return create_simulator()
+    # Mounted at /sim its admin API is on the network too: it takes a token.
+    return create_simulator(admin_token=simulator_admin_token(settings))

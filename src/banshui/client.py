@@ -22,12 +22,18 @@ class ApiError(Exception):
         super().__init__(str(error.get("message", f"HTTP {status}")))
 
 
+# The server closes a connection idle for 5 s (uvicorn's default); one idle
+# nearly that long is let go first, or a request may go out as it closes.
+IDLE_CONNECTION_SECONDS = 2.0
+
+
 class BanshuiClient:
     def __init__(self, base_url: str, api_key: str, timeout: float = 30.0) -> None:
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
             headers={"Authorization": f"Bearer {api_key}"},
             timeout=timeout,
+            limits=httpx.Limits(keepalive_expiry=IDLE_CONNECTION_SECONDS),
         )
 
     async def __aenter__(self) -> BanshuiClient:
@@ -64,6 +70,11 @@ class BanshuiClient:
 
     async def release(self, login_id: str) -> dict[str, Any]:
         return await self._json("POST", f"/api/v1/logins/{login_id}/release")
+
+    async def type_code(self, login_id: str, code: str) -> dict[str, Any]:
+        """A code a person read off their phone, for a login waiting for it."""
+        path = f"/api/v1/logins/{login_id}/code"
+        return await self._json("POST", path, json={"code": code})
 
     async def _json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         response = await self._http.request(method, path, **kwargs)

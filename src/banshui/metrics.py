@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from prometheus_client import Counter
 
 SMS_RECEIVED = Counter(
@@ -44,3 +46,39 @@ WEBHOOKS_FAILED = Counter(
     "Webhook deliveries that gave up after their retries",
     ["kind"],
 )
+
+# Where a refused request came in: a webhook's gateway format, or another door.
+Gateway = Literal[
+    "smsforwarder",
+    "android-gateway",
+    "twilio",
+    "generic",
+    "provider",
+    "chat",
+    "api",
+    "query",
+    "console",
+]
+# Why it was refused; a closed list, so the series stay few whatever is sent.
+Reason = Literal[
+    "bad_signature",
+    "stale",
+    "replay",
+    "unknown_source",
+    "bad_key",
+    "bad_token",
+    "sender_not_allowed",
+    "wrong_pin",
+    "wrong_password",
+    "rate_limited",
+]
+
+REFUSED = Counter(
+    "banshui_refused_total",
+    "Requests refused for who sent them, by the way they came in and why",
+    ["gateway", "reason"],
+)
+
+
+def count_refusal(gateway: Gateway, reason: Reason) -> None:
+    REFUSED.labels(gateway=gateway, reason=reason).inc()

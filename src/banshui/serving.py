@@ -37,7 +37,14 @@ async def serving(
 ) -> AsyncIterator[Running]:
     """Serve ``make_app(settings)`` on ``sock`` until the block ends."""
     app = make_app(settings)
-    config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
+    # No proxy headers here: the app believes only BANSHUI_TRUSTED_PROXIES.
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        lifespan="on",
+        access_log=False,
+        proxy_headers=False,
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:

@@ -30,6 +30,10 @@ class SignatureInvalid(Exception):
     """The request's signature does not hold; the reason is for logs only."""
 
 
+class StaleSignature(SignatureInvalid):
+    """The signature holds, but its timestamp is outside the window."""
+
+
 @dataclass(frozen=True, slots=True)
 class SignedRequest:
     key: str
@@ -90,4 +94,4 @@ def verify(
     if not hmac.compare_digest(expected.encode(), given.lower().encode()):
         raise SignatureInvalid("the signature does not match")
     if abs(now.timestamp() - claimed.timestamp) > WINDOW_SECONDS:
-        raise SignatureInvalid("the timestamp is outside the window")
+        raise StaleSignature("the timestamp is outside the window")

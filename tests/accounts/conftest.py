@@ -10,7 +10,8 @@ import pytest_asyncio
 
 from banshui.accounts.service import Registry
 from banshui.accounts.tenants import add_tenant
-from conftest import Stack, running_stack
+from conftest import Stack, stack_on_a_fresh_database
+from databases import Databases
 
 # The module's tests run on the loop its server runs on (``pytestmark``).
 ON_MODULE_LOOP = pytest.mark.asyncio(loop_scope="module")
@@ -18,8 +19,11 @@ _TENANTS = itertools.count(1)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
-    async with running_stack(tmp_path_factory.mktemp("accounts")) as running:
+async def server(
+    tmp_path_factory: pytest.TempPathFactory, databases: Databases
+) -> AsyncIterator[Stack]:
+    folder = tmp_path_factory.mktemp("accounts")
+    async with stack_on_a_fresh_database(databases, folder) as running:
         yield running
 
 

@@ -18,7 +18,8 @@ from banshui.accounts.service import Registry
 from banshui.accounts.tenants import add_tenant
 from banshui.client import BanshuiClient
 from banshui.demo.cast import seed_banshui, seed_simulator
-from conftest import Sandbox, running_stack
+from conftest import Sandbox, stack_on_a_fresh_database
+from databases import Databases
 
 # A valid 统一社会信用代码 in 深圳 that the cast does not use.
 SPARE_TAX_ID = "91440300MA5FE0050Q"
@@ -35,9 +36,12 @@ class OtherTenant:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def sandbox(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Sandbox]:
+async def sandbox(
+    tmp_path_factory: pytest.TempPathFactory, databases: Databases
+) -> AsyncIterator[Sandbox]:
     """The stack with the demo cast, once per module."""
-    async with running_stack(tmp_path_factory.mktemp("api")) as stack:
+    folder = tmp_path_factory.mktemp("api")
+    async with stack_on_a_fresh_database(databases, folder) as stack:
         seeded = await seed_banshui(stack.runtime)
         assert seeded.api_key is not None
         await seed_simulator(stack.runtime, stack.sim, pinned=None, seed=7)

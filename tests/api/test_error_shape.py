@@ -68,6 +68,8 @@ async def test_another_tenants_login_id_is_a_404_like_an_unknown_one(
     sandbox: Sandbox, other: OtherTenant, unserved_tax_id: str
 ) -> None:
     mine = await sandbox.client.ask_login(unserved_tax_id, "receive")
+    # Ended before the next test counts the rows.
+    await settled(sandbox.client, mine["id"])
 
     theirs = await other.http.get(f"{LOGINS}/{mine['id']}")
     unknown = await other.http.get(f"{LOGINS}/{UNKNOWN_ID}")

@@ -35,6 +35,8 @@ FIGURES = (
 )
 MACHINE = ("cpu", "cores", "memory_gib", "python")
 KINDS = {"bureau_login", "verification", "notice"}
+# The harness makes SQLite databases of its own, whatever the suite runs on.
+pytestmark = pytest.mark.sqlite_only
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,8 @@ from .world import fresh_runtime, new_customer
 
 
 @pytest.fixture
-async def runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
-    async with fresh_runtime(tmp_path) as made:
+async def runtime(tmp_path: Path, database_url: str) -> AsyncIterator[Runtime]:
+    async with fresh_runtime(tmp_path, database_url) as made:
         yield made
 
 

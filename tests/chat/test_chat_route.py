@@ -38,17 +38,21 @@ def chat_refusals() -> float:
 
 
 @pytest.fixture
-async def robot(tmp_path: Path) -> AsyncIterator[Stack]:
-    async with running_stack(tmp_path, simulator="off", chat_token=TOKEN) as running:
+async def robot(tmp_path: Path, database_url: str) -> AsyncIterator[Stack]:
+    async with running_stack(
+        tmp_path, database_url=database_url, simulator="off", chat_token=TOKEN
+    ) as running:
         yield running
 
 
 async def test_without_a_token_the_robot_answers_503_not_configured(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("BANSHUI_CHAT_TOKEN", raising=False)
     monkeypatch.delenv("BANSHUI_CHAT_TOKEN_FILE", raising=False)
-    async with running_stack(tmp_path, simulator="off") as running:
+    async with running_stack(
+        tmp_path, database_url=database_url, simulator="off"
+    ) as running:
         replied = await running.http.post(
             "/hooks/chat", json={"sender": SENDER, "text": "查询小号#13188888888"}
         )

@@ -6,14 +6,9 @@ shadow the standard library's), so its modules import these helpers from here.
 
 from __future__ import annotations
 
-import asyncio
-import atexit
-import functools
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -24,7 +19,6 @@ from sqlalchemy import func, select
 from banshui.audit.models import AuditEntry
 from banshui.chat.models import ChatSender
 from banshui.core.clock import ManualClock
-from banshui.core.migrate import upgrade
 from banshui.core.settings import Settings
 from banshui.demo.cast import ZHANG_SAN, A
 from banshui.numbers.customers import NewCustomer, add_customer
@@ -43,13 +37,11 @@ PLACEHOLDER_TAX_ID = "918888888888888888"  # the guide's example: fails the chec
 
 @asynccontextmanager
 async def fresh_runtime(
-    folder: Path, clock: ManualClock | None = None
+    folder: Path, database_url: str, clock: ManualClock | None = None
 ) -> AsyncIterator[Runtime]:
-    """banshui's parts on a new SQLite database, migrated as start-up does."""
-    database = folder / "banshui.db"
-    await asyncio.to_thread(_copy_template, database)
+    """banshui's parts on the test's database, migrated as start-up leaves it."""
     settings = Settings(
-        database_url=f"sqlite:///{database}",
+        database_url=database_url,
         var_dir=folder,
         simulator="off",
         sandbox="off",
@@ -59,21 +51,6 @@ async def fresh_runtime(
         yield runtime
     finally:
         await runtime.close()
-
-
-def _copy_template(database: Path) -> None:
-    database.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(_migrated_template(), database)
-
-
-@functools.cache
-def _migrated_template() -> Path:
-    """One database migrated from empty per test run; each test gets a copy."""
-    folder = Path(tempfile.mkdtemp(prefix="banshui-template-"))
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    database = folder / "banshui.db"
-    upgrade(f"sqlite:///{database}")
-    return database
 
 
 async def new_customer(runtime: Runtime, name: str = CUSTOMER) -> NewCustomer:
@@ -123,14 +100,16 @@ async def number_row(runtime: Runtime, msisdn: str) -> Number | None:
     return row
 
 
-def banshui_cli(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """``python -m banshui …`` on the folder's database, as an operator runs it."""
+def banshui_cli(
+    folder: Path, database_url: str, *args: str
+) -> subprocess.CompletedProcess[str]:
+    """``python -m banshui …`` on that database, as an operator runs it."""
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith("BANSHUI_")
     }
-    env["BANSHUI_DATABASE_URL"] = f"sqlite:///{folder / 'banshui.db'}"
+    env["BANSHUI_DATABASE_URL"] = database_url
     env["BANSHUI_VAR_DIR"] = str(folder)
     # S603: the arguments are the test's own, not outside input.
     return subprocess.run(  # noqa: S603

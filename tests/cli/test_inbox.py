@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from banshui.core.migrate import upgrade
 from banshui.core.settings import Settings
 from banshui.demo.cast import S1, S2, seed_banshui
 from banshui.numbers.models import Number
@@ -22,36 +21,33 @@ from banshui.sms.gateways.base import ReceivedSms, Verified
 from banshui.sms.sources import find_source
 
 
-def environment(folder: Path) -> dict[str, str]:
+def environment(machine: Runtime) -> dict[str, str]:
     return {
         **os.environ,
-        "BANSHUI_DATABASE_URL": f"sqlite:///{folder / 'banshui.db'}",
-        "BANSHUI_VAR_DIR": str(folder),
+        "BANSHUI_DATABASE_URL": machine.settings.database_url,
+        "BANSHUI_VAR_DIR": str(machine.settings.var_dir),
         "COLUMNS": "200",
     }
 
 
 def banshui(
-    folder: Path, *args: str, stdin: str = ""
+    machine: Runtime, *args: str, stdin: str = ""
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # noqa: S603  (our own command, fixed arguments)
         [sys.executable, "-m", "banshui", *args],
         input=stdin,
         capture_output=True,
         text=True,
-        env=environment(folder),
+        env=environment(machine),
         timeout=60,
         check=False,
     )
 
 
 @pytest.fixture
-async def machine(tmp_path: Path) -> AsyncIterator[Runtime]:
+async def machine(tmp_path: Path, database_url: str) -> AsyncIterator[Runtime]:
     """The operator's machine: a database with the cast, as the CLI finds it."""
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'banshui.db'}", var_dir=tmp_path
-    )
-    upgrade(settings.database_url)
+    settings = Settings(database_url=database_url, var_dir=tmp_path)
     runtime = build_runtime(settings)
     await seed_banshui(runtime)
     try:
@@ -60,20 +56,22 @@ async def machine(tmp_path: Path) -> AsyncIterator[Runtime]:
         await runtime.close()
 
 
-async def receive(runtime: Runtime, text: str, identity: str) -> None:
+async def receive(
+    runtime: Runtime, text: str, identity: str, sender: str = "12366"
+) -> None:
     source = await find_source(runtime.db, "smsforwarder", "sim-s1")
-    sms = ReceivedSms(sender="12366", text=text, identity=identity, number=S1)
+    sms = ReceivedSms(sender=sender, text=text, identity=identity, number=S1)
     await runtime.inbox.store(source, Verified(None, ""), [sms])
 
 
 async def test_inbox_json_lists_the_latest_sms_with_their_codes(
-    machine: Runtime, tmp_path: Path
+    machine: Runtime,
 ) -> None:
     await receive(machine, "【中国税务】您的登录验证码：305118，请确认。", "a")
     await receive(machine, "【中国税务】您的登录验证码：418207，请确认。", "b")
     await receive(machine, "【顺丰】您的快件已签收。", "c")
 
-    done = banshui(tmp_path, "inbox", S1, "--json", "--limit", "2")
+    done = banshui(machine, "inbox", S1, "--json", "--limit", "2")
 
     assert done.returncode == 0, done.stderr
     listed = json.loads(done.stdout)
@@ -84,19 +82,51 @@ async def test_inbox_json_lists_the_latest_sms_with_their_codes(
 
 
 async def test_inbox_prints_a_table_for_people(
-    machine: Runtime, tmp_path: Path
+    machine: Runtime,
 ) -> None:
     await receive(machine, "【中国税务】您的登录验证码：418207，[请确认]。", "a")
 
-    done = banshui(tmp_path, "inbox", f"+86 {S1}")
+    done = banshui(machine, "inbox", f"+86 {S1}")
 
     assert done.returncode == 0, done.stderr
     assert "418207" in done.stdout
     assert "[请确认]" in done.stdout
 
 
-async def test_inbox_names_a_bad_number(machine: Runtime, tmp_path: Path) -> None:
-    done = banshui(tmp_path, "inbox", "12345", "--json")
+async def test_inbox_never_sends_an_sms_s_control_characters_to_the_terminal(
+    machine: Runtime,
+) -> None:
+    painted = "【通知】\x1b[2J\x1b[31m已清屏\x9b0m\r覆盖\u202e倒序"
+    await receive(machine, painted, "a", sender="\x1b]0;title\x07")
+
+    table = banshui(machine, "inbox", S1)
+    listed = banshui(machine, "inbox", S1, "--json")
+
+    assert table.returncode == 0, table.stderr
+    for raw in ("\x1b", "\x9b", "\r", "\x07", "\u202e"):
+        assert raw not in table.stdout and raw not in listed.stdout
+    assert "\\x1b[2J" in table.stdout and "\\x9b0m" in table.stdout
+    # JSON escapes them instead: a reader gets the text exactly as received.
+    assert json.loads(listed.stdout)[0]["text"] == painted
+
+
+async def test_inbox_marks_a_bureau_text_from_another_sender(
+    machine: Runtime,
+) -> None:
+    await receive(machine, "【中国税务】您的登录验证码：418207，请确认。", "a")
+    await receive(
+        machine, "【中国税务】您的登录验证码：730162，请确认。", "b", "13912345678"
+    )
+
+    table = banshui(machine, "inbox", S1)
+    listed = banshui(machine, "inbox", S1, "--json")
+
+    assert [sms["from_bureau"] for sms in json.loads(listed.stdout)] == [False, True]
+    assert table.stdout.count("NOT from a bureau sender") == 1
+
+
+async def test_inbox_names_a_bad_number(machine: Runtime) -> None:
+    done = banshui(machine, "inbox", "12345", "--json")
 
     assert done.returncode == 1
     assert done.stdout == ""
@@ -104,9 +134,9 @@ async def test_inbox_names_a_bad_number(machine: Runtime, tmp_path: Path) -> Non
 
 
 async def test_number_pin_stores_only_a_hash_of_the_pin(
-    machine: Runtime, tmp_path: Path
+    machine: Runtime,
 ) -> None:
-    done = banshui(tmp_path, "number", "pin", S1, "--json", stdin="270415\n")
+    done = banshui(machine, "number", "pin", S1, "--json", stdin="270415\n")
 
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"number": S1, "pin_set": True}
@@ -119,9 +149,9 @@ async def test_number_pin_stores_only_a_hash_of_the_pin(
 
 
 async def test_number_pin_refuses_the_old_shared_password(
-    machine: Runtime, tmp_path: Path
+    machine: Runtime,
 ) -> None:
-    done = banshui(tmp_path, "number", "pin", S2, stdin="906906\n")
+    done = banshui(machine, "number", "pin", S2, stdin="906906\n")
 
     assert done.returncode == 1
     assert "(pin)" in done.stderr
@@ -131,9 +161,9 @@ async def test_number_pin_refuses_the_old_shared_password(
 
 
 async def test_number_pin_refuses_a_number_banshui_does_not_know(
-    machine: Runtime, tmp_path: Path
+    machine: Runtime,
 ) -> None:
-    done = banshui(tmp_path, "number", "pin", "13912345678", stdin="270415\n")
+    done = banshui(machine, "number", "pin", "13912345678", stdin="270415\n")
 
     assert done.returncode == 1
     assert "(number)" in done.stderr

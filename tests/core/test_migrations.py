@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic import command
 
 from banshui.core.migrate import alembic_config, upgrade
 
 
-def test_a_migrated_database_matches_every_model(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+def test_a_migrated_database_matches_every_model(empty_database_url: str) -> None:
+    url = empty_database_url
     upgrade(url)
 
     # Raises when a model has a column or table no migration creates.
     command.check(alembic_config(url))
 
 
-def test_upgrading_twice_changes_nothing(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+def test_upgrading_twice_changes_nothing(empty_database_url: str) -> None:
+    url = empty_database_url
     upgrade(url)
     upgrade(url)
 

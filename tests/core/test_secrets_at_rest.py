@@ -37,6 +37,7 @@ async def source_secrets(sandbox: Sandbox) -> list[str]:
     return [runtime.vault.open(value, SECRET_PURPOSE) for value in sealed]
 
 
+@pytest.mark.sqlite_only
 async def test_no_password_source_secret_or_cookie_is_in_the_sqlite_file(
     sandbox: Sandbox,
 ) -> None:

@@ -6,12 +6,23 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from banshui.demo.cast import S1, S2, S3
 from banshui.demo.scenario import run_demo
+from banshui.drivers.profile import DriverKind
+
+# The demo makes a SQLite database of its own, whatever the suite runs on.
+pytestmark = pytest.mark.sqlite_only
 
 
-async def test_the_demo_meets_every_expectation_of_the_table() -> None:
-    result = await run_demo(seed=3)
+@pytest.mark.parametrize(
+    "driver", ["http", pytest.param("browser", marks=pytest.mark.slow)]
+)
+async def test_the_demo_meets_every_expectation_of_the_table(
+    driver: DriverKind,
+) -> None:
+    result = await run_demo(seed=3, driver=driver)
 
     assert result["ok"] is True
     steps = [(s["sms_used"], s["switched"], s["number"]) for s in result["logins"]]

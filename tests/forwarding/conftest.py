@@ -12,7 +12,6 @@ import base64
 import hashlib
 import hmac
 import itertools
-import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -24,7 +23,6 @@ import pytest
 from prometheus_client import REGISTRY
 
 from banshui.core.clock import ManualClock
-from banshui.core.migrate import upgrade
 from banshui.demo.cast import S1, S2
 from banshui.forwarding.setup import add_channel, add_route
 from banshui.forwarding.views import ForwardView, list_forwards
@@ -156,22 +154,13 @@ async def seed_phone(stack: Stack, clock: ManualClock) -> None:
 
 @asynccontextmanager
 async def forwarding_stack(
-    folder: Path, clock: ManualClock, template: Path
+    folder: Path, clock: ManualClock, database_url: str
 ) -> AsyncIterator[Forwarding]:
-    """banshui on ``folder``'s database, which starts as a copy of ``template``."""
-    database = folder / "banshui.db"
-    if not database.exists():
-        shutil.copyfile(template, database)
-    async with running_stack(folder, clock=clock, simulator="off") as stack:
+    """banshui on that database, without the simulator."""
+    async with running_stack(
+        folder, clock=clock, database_url=database_url, simulator="off"
+    ) as stack:
         yield Forwarding(stack, clock)
-
-
-@pytest.fixture(scope="session")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A migrated empty database: migrating is most of a start-up, so done once."""
-    path = tmp_path_factory.mktemp("forwarding-template") / "banshui.db"
-    upgrade(f"sqlite:///{path}")
-    return path
 
 
 @pytest.fixture
@@ -192,8 +181,8 @@ async def receiver(kit: Kit, clock: ManualClock) -> AsyncIterator[Receiver]:
 
 @pytest.fixture
 async def forwarding(
-    tmp_path: Path, clock: ManualClock, template: Path, kit: Kit, receiver: Receiver
+    tmp_path: Path, clock: ManualClock, database_url: str, kit: Kit, receiver: Receiver
 ) -> AsyncIterator[Forwarding]:
-    async with forwarding_stack(tmp_path, clock, template) as running:
+    async with forwarding_stack(tmp_path, clock, database_url) as running:
         await seed(running.stack, clock, kit, receiver)
         yield running

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import update
 from starlette.responses import Response
 
 from api.shape import assert_error
+from banshui.accounts.service import Registry
 from banshui.accounts.tenants import add_tenant
-from banshui.demo.cast import S1
+from banshui.demo.cast import S1, A
+from banshui.numbers.models import Number
 from forwarding.conftest import CHANNEL, Forwarding
 from forwarding.receivers import SECRETS, Receiver
 
@@ -19,6 +22,8 @@ async def test_the_queue_is_listed_by_status_for_a_tenant_key(
 ) -> None:
     runtime = forwarding.stack.runtime
     made = await add_tenant(runtime.db, forwarding.clock, "示例集团", actor="test")
+    other = await add_tenant(runtime.db, forwarding.clock, "另一集团", actor="test")
+    await bound_for(forwarding, made.tenant.id)
     bearer = {"Authorization": f"Bearer {made.api_key}"}
     receiver.fail_next(Response(status_code=502))
     await forwarding.deliver()
@@ -41,6 +46,21 @@ async def test_the_queue_is_listed_by_status_for_a_tenant_key(
     for secret in SECRETS:
         assert secret not in due.text
     assert sent.json() == {"forwards": []}
+    theirs = await forwarding.stack.http.get(
+        "/api/v1/forwards", headers={"Authorization": f"Bearer {other.api_key}"}
+    )
+    assert theirs.json() == {"forwards": []}
+
+
+async def bound_for(forwarding: Forwarding, tenant_id: int) -> None:
+    """S1 bound for an enterprise of the tenant: its forwards are the tenant's."""
+    runtime = forwarding.stack.runtime
+    registry = Registry(runtime.db, runtime.vault, forwarding.clock)
+    await registry.add_enterprise(tenant_id, A.tax_id, A.name)
+    async with runtime.db.transaction() as session:
+        await session.execute(
+            update(Number).where(Number.msisdn == S1).values(tax_id=A.tax_id)
+        )
 
 
 async def test_the_queue_needs_a_tenant_key_and_a_known_status(

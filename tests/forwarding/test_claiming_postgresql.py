@@ -3,40 +3,32 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
 from collections import Counter
 
 import pytest
-from sqlalchemy import delete, select
 
 from banshui.core.clock import ManualClock
 from banshui.core.db import Database
-from banshui.core.migrate import upgrade
 from banshui.forwarding.models import Forward, ForwardChannel, ForwardRoute
 from banshui.forwarding.queue import claim_due
 from banshui.sms.models import InboundSms, Source
 from forwarding.conftest import START
 
-pytestmark = pytest.mark.skipif(
-    "BANSHUI_TEST_POSTGRESQL_URL" not in os.environ,
-    reason="set BANSHUI_TEST_POSTGRESQL_URL to an empty PostgreSQL database",
-)
+pytestmark = pytest.mark.postgresql_only
 FORWARDS = 40
-# A number no other test uses: the database is shared.
 NUMBER = "19912349999"
 
 
-async def test_two_workers_claiming_at_once_share_the_queue_without_overlap() -> None:
-    url = os.environ["BANSHUI_TEST_POSTGRESQL_URL"]
-    await asyncio.to_thread(upgrade, url)
+async def test_two_workers_claiming_at_once_share_the_queue_without_overlap(
+    database_url: str,
+) -> None:
     clock = ManualClock(START)
-    one, two = Database(url), Database(url)
+    one, two = Database(database_url), Database(database_url)
     try:
         tag = secrets.token_hex(4)
         mine = await _queue(one, clock, tag, FORWARDS)
         claims = await asyncio.gather(_claim_all(one, clock), _claim_all(two, clock))
-        await _clean_up(one, tag)
     finally:
         await one.close()
         await two.close()
@@ -94,20 +86,3 @@ async def _queue(db: Database, clock: ManualClock, tag: str, count: int) -> set[
             forwards.append(forward)
         await session.flush()
         return {forward.id for forward in forwards}
-
-
-async def _clean_up(db: Database, tag: str) -> None:
-    """Leave the shared database as it was: this test's rows go."""
-    async with db.transaction() as session:
-        channel = select(ForwardChannel.id).where(ForwardChannel.name == f"pg-{tag}")
-        routes = select(ForwardRoute.id).where(ForwardRoute.channel_id.in_(channel))
-        source = select(Source.id).where(Source.name == f"pg-{tag}")
-        await session.execute(delete(Forward).where(Forward.route_id.in_(routes)))
-        await session.execute(delete(ForwardRoute).where(ForwardRoute.id.in_(routes)))
-        await session.execute(
-            delete(ForwardChannel).where(ForwardChannel.id.in_(channel))
-        )
-        await session.execute(
-            delete(InboundSms).where(InboundSms.source_id.in_(source))
-        )
-        await session.execute(delete(Source).where(Source.id.in_(source)))

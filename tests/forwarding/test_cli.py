@@ -36,9 +36,9 @@ pytestmark = pytest.mark.parametrize("kit", ["twilio"], indirect=True)
 
 @pytest.fixture
 async def operator(
-    tmp_path: Path, clock: ManualClock, template: Path, receiver: Receiver
+    tmp_path: Path, clock: ManualClock, database_url: str, receiver: Receiver
 ) -> AsyncIterator[Forwarding]:
-    async with forwarding_stack(tmp_path, clock, template) as forwarding:
+    async with forwarding_stack(tmp_path, clock, database_url) as forwarding:
         await seed_phone(forwarding.stack, clock)
         yield forwarding
 

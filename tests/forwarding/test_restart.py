@@ -8,16 +8,17 @@ from pathlib import Path
 from banshui.core.clock import ManualClock
 from banshui.core.db import Database
 from banshui.forwarding.views import ForwardView, list_forwards
+from banshui.forwarding.worker import SENDING_LEASE
 from forwarding.conftest import forwarding_stack, seed
 from forwarding.receivers import Kit, Receiver
 
 
 async def test_a_forward_left_sending_by_a_stop_is_delivered_once_after_restart(
-    tmp_path: Path, clock: ManualClock, template: Path, kit: Kit, receiver: Receiver
+    tmp_path: Path, clock: ManualClock, database_url: str, kit: Kit, receiver: Receiver
 ) -> None:
     receiver.hold_next = True
 
-    async with forwarding_stack(tmp_path, clock, template) as first:
+    async with forwarding_stack(tmp_path, clock, database_url) as first:
         await seed(first.stack, clock, kit, receiver)
         await first.deliver()
         await asyncio.wait_for(receiver.held.wait(), 5)
@@ -25,8 +26,11 @@ async def test_a_forward_left_sending_by_a_stop_is_delivered_once_after_restart(
 
     assert [f.status for f in await _forwards(url)] == ["sending"]
     receiver.released.set()  # the cut-short request now answers nobody
+    # On PostgreSQL another process may be mid-send: a row is taken back only
+    # once its lease is over (SQLite, one process, takes back every row).
+    clock.advance(SENDING_LEASE.total_seconds())
 
-    async with forwarding_stack(tmp_path, clock, template) as second:
+    async with forwarding_stack(tmp_path, clock, database_url) as second:
         sent = await second.until("sent")
 
     assert len(receiver.accepted) == 1

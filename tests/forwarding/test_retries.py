@@ -180,12 +180,12 @@ async def test_a_robot_rate_limit_is_retried(
 
 @pytest.mark.parametrize("signed", [DINGTALK, FEISHU], ids=["dingtalk", "feishu"])
 async def test_a_robot_refuses_a_wrong_signature_and_the_forward_fails(
-    tmp_path: Path, clock: ManualClock, template: Path, signed: Kit
+    tmp_path: Path, clock: ManualClock, database_url: str, signed: Kit
 ) -> None:
     wrong = replace(signed, secret="SECnot-the-robot-secret")
     async with (
         receiving(signed, clock.now) as receiver,
-        forwarding_stack(tmp_path, clock, template) as forwarding,
+        forwarding_stack(tmp_path, clock, database_url) as forwarding,
     ):
         await seed(forwarding.stack, clock, wrong, receiver)
         await forwarding.deliver()
@@ -199,13 +199,13 @@ async def test_a_robot_refuses_a_wrong_signature_and_the_forward_fails(
 
 @pytest.mark.parametrize("kit", ["twilio"], indirect=True)
 async def test_an_unreachable_receiver_is_retried(
-    tmp_path: Path, clock: ManualClock, template: Path, kit: Kit
+    tmp_path: Path, clock: ManualClock, database_url: str, kit: Kit
 ) -> None:
     async with receiving(kit, clock.now) as gone:
         url = gone.url  # served, then closed: nothing listens on its port now
     async with (
         receiving(kit, clock.now) as receiver,
-        forwarding_stack(tmp_path, clock, template) as forwarding,
+        forwarding_stack(tmp_path, clock, database_url) as forwarding,
     ):
         receiver.url = url
         await seed(forwarding.stack, clock, kit, receiver)

@@ -27,6 +27,7 @@ from banshui.demo.cast import (
     Seeded,
     seed_banshui,
     seed_simulator,
+    simulator_admin_headers,
 )
 from banshui.drivers.http import HttpDriver
 from banshui.login.engine import LoginEngine
@@ -37,6 +38,7 @@ from banshui.serving import bound_socket, serving
 from banshui.simulator.bureau import Bureau
 from banshui.sms.models import InboundSms
 from conftest import Sandbox, Stack, make_settings, running_stack
+from databases import Databases
 
 __all__ = ["Sandbox", "Stack"]  # the tests of this folder take them from here
 
@@ -48,28 +50,35 @@ CastOn = Callable[..., AbstractAsyncContextManager[Sandbox]]
 class Template:
     """banshui's database with the cast in it, migrated and seeded once."""
 
-    folder: Path
+    folder: Path  # the var dir, with the key the cast's secrets are sealed with
+    database_url: str
     api_key: str
     tenant_id: int
 
 
 @pytest.fixture(scope="session")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
+def template(
+    tmp_path_factory: pytest.TempPathFactory, databases: Databases
+) -> Template:
     # Migrating and seeding take longer than most tests here: done once, copied.
     folder = tmp_path_factory.mktemp("cast")
-    settings = make_settings(folder, port=0)
+    seeded: list[Seeded] = []
 
-    async def seed() -> Seeded:
-        runtime = build_runtime(settings)
-        try:
-            return await seed_banshui(runtime)
-        finally:
-            await runtime.close()
+    def build(url: str) -> None:
+        upgrade(url)
+        seeded.append(asyncio.run(_seed(make_settings(folder, 0, database_url=url))))
 
-    upgrade(settings.database_url)
-    seeded = asyncio.run(seed())
-    assert seeded.api_key is not None
-    return Template(folder, seeded.api_key, seeded.tenant_id)
+    url = databases.template("cast", build)
+    assert seeded and seeded[0].api_key is not None
+    return Template(folder, url, seeded[0].api_key, seeded[0].tenant_id)
+
+
+async def _seed(settings: Settings) -> Seeded:
+    runtime = build_runtime(settings)
+    try:
+        return await seed_banshui(runtime)
+    finally:
+        await runtime.close()
 
 
 class Sleeper:
@@ -104,7 +113,7 @@ class Recorder:
 
 
 @pytest.fixture
-def cast_on(template: Template, tmp_path: Path) -> CastOn:
+def cast_on(template: Template, databases: Databases, tmp_path: Path) -> CastOn:
     """A stack with settings (a clock, the engine's sleep) of the test's own.
 
     ``solve_slider=False`` gives it a driver that leaves sliders to a person.
@@ -120,15 +129,17 @@ def cast_on(template: Template, tmp_path: Path) -> CastOn:
     ) -> AsyncIterator[Sandbox]:
         for kept in template.folder.iterdir():
             shutil.copy2(kept, tmp_path / kept.name)
-        if sleep is None and solve_slider and events is None:
-            stacked = running_stack(tmp_path, clock, **overrides)
-        else:
-            options = _Options(sleep, solve_slider, events)
-            stacked = _engine_stack(tmp_path, clock, options, overrides)
-        async with stacked as stack:
-            await seed_simulator(stack.runtime, stack.sim, pinned=None, seed=7)
-            async with BanshuiClient(stack.url, template.api_key) as client:
-                yield Sandbox(stack, template.api_key, template.tenant_id, client)
+        with databases.fresh(tmp_path, template.database_url) as url:
+            if sleep is None and solve_slider and events is None:
+                stacked = running_stack(tmp_path, clock, database_url=url, **overrides)
+            else:
+                options = _Options(sleep, solve_slider, events)
+                overrides = {**overrides, "database_url": url}
+                stacked = _engine_stack(tmp_path, clock, options, overrides)
+            async with stacked as stack:
+                await seed_simulator(stack.runtime, stack.sim, pinned=None, seed=7)
+                async with BanshuiClient(stack.url, template.api_key) as client:
+                    yield Sandbox(stack, template.api_key, template.tenant_id, client)
 
     return on
 
@@ -168,7 +179,11 @@ async def _engine_stack(
 
     async with (
         serving(make, settings, sock) as running,
-        httpx.AsyncClient(base_url=f"{running.url}/sim", timeout=30) as sim,
+        httpx.AsyncClient(
+            base_url=f"{running.url}/sim",
+            timeout=30,
+            headers=simulator_admin_headers(settings),
+        ) as sim,
         httpx.AsyncClient(base_url=running.url, timeout=30) as http,
     ):
         runtime: Runtime = running.app.state.runtime

@@ -9,8 +9,11 @@ from banshui.accounts.models import Account, Person
 from banshui.accounts.service import Registry, Service
 from banshui.core.errors import InvalidInput
 from banshui.demo.cast import S1, ZHANG_SAN, A
+from banshui.login.codes import CodeSources
 from banshui.numbers.customers import add_customer
 from banshui.numbers.models import Number
+from banshui.provider.client import RemoteCodes
+from banshui.runtime import build_runtime
 from banshui.sms.models import CodeExpectation
 
 from .conftest import Sandbox, inbox_rows, served, violations
@@ -69,6 +72,29 @@ async def test_a_hosted_number_reads_its_code_through_the_provider_api(
         )
     assert expected == 0  # no local expectation: the provider hands the code out
     assert (await violations(sandbox))["code_reused"] == 0
+
+
+async def test_codes_asked_on_a_hosted_number_still_count_after_a_restart(
+    sandbox: Sandbox,
+) -> None:
+    account_id, _secret = await _hosted_account(sandbox)
+    login = await served(sandbox, A, account_id=account_id)
+    assert (login["status"], login["sms_used"]) == ("succeeded", 1)
+
+    # A process started afterwards on the same database knows nothing in memory.
+    restarted = build_runtime(sandbox.stack.settings, sandbox.stack.runtime.clock)
+    sources = CodeSources(
+        restarted.db, restarted.vault, restarted.clock, restarted.inbox
+    )
+    try:
+        source = await sources.of(S1)
+        spent = await source.spent_today(S1)
+    finally:
+        await sources.close()
+        await restarted.close()
+
+    assert isinstance(source, RemoteCodes)
+    assert spent == 1
 
 
 async def test_the_app_secret_of_a_hosted_account_is_sealed(sandbox: Sandbox) -> None:

@@ -247,11 +247,12 @@ async def test_a_slider_the_driver_may_not_pass_goes_to_a_person(
         assert found is not None, waiting["reason"]
         flow_id, challenge = found.groups()
 
-        # The person drags the slider at the site.
+        # The person drags the slider on the site's page.
         sim = sandbox.stack.sim
         answer = (await sim.get(f"/api/login/slider/{challenge}")).json()["data"]
-        body = {"flow_id": flow_id, "offset": answer["offset"]}
-        assert (await sim.post("/api/login/slider", json=body)).json()["code"] == 1000
+        form = {"offset": answer["offset"]}
+        dragged = await sim.post(f"/login/flow/{flow_id}/slider", data=form)
+        assert dragged.status_code == 303, dragged.text
         login = await settled(sandbox, asked["id"])
 
         assert waiting["waiting_for"] == "slider"

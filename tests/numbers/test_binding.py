@@ -41,8 +41,8 @@ TODAY = date(2026, 12, 3)
 
 
 @pytest.fixture
-async def runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
-    async with fresh_runtime(tmp_path) as made:
+async def runtime(tmp_path: Path, database_url: str) -> AsyncIterator[Runtime]:
+    async with fresh_runtime(tmp_path, database_url) as made:
         yield made
 
 
@@ -196,10 +196,12 @@ async def test_ending_soon_lists_only_numbers_within_the_days_given(
     assert len(await list_numbers(runtime.db, runtime.clock)) == 4
 
 
-async def test_the_warning_counts_days_in_shanghai(tmp_path: Path) -> None:
+async def test_the_warning_counts_days_in_shanghai(
+    tmp_path: Path, database_url: str
+) -> None:
     # 2026-12-03 16:30 UTC is already 12-04 00:30 in Shanghai.
     late = ManualClock(datetime.fromisoformat("2026-12-03T16:30:00+00:00"))
-    async with fresh_runtime(tmp_path / "late", late) as runtime:
+    async with fresh_runtime(tmp_path, database_url, late) as runtime:
         made = await new_customer(runtime)
         await _bind(runtime, made)
         await _ends(runtime, SUB_NUMBER, date(2026, 12, 4))

@@ -125,9 +125,9 @@ def claims_path(number: str) -> str:
 
 
 @pytest.fixture
-async def provider(tmp_path: Path) -> AsyncIterator[Provider]:
+async def provider(tmp_path: Path, database_url: str) -> AsyncIterator[Provider]:
     clock = ManualClock(datetime.now(UTC))
-    async with running_stack(tmp_path, clock=clock) as stack:
+    async with running_stack(tmp_path, clock=clock, database_url=database_url) as stack:
         runtime = stack.runtime
         await seed_banshui(runtime)
         platforms = []

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 
 from banshui.demo.cast import S1, S2
 from provider.conftest import Provider, claims_path
@@ -181,3 +182,36 @@ async def test_the_listing_of_another_customers_number_is_not_found(
     )
 
     assert error_of(answer, 404)["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    "after",
+    [
+        "0001-01-01T00:00:00+00:00",
+        "0001-01-01T00:00:00+08:00",
+        "9999-12-31T23:59:59-08:00",
+        "9999-12-31T23:59:59+00:00",
+        "1969-12-31T23:59:59+00:00",
+    ],
+)
+async def test_an_after_far_in_the_past_or_future_is_a_422_on_after(
+    provider: Provider, after: str
+) -> None:
+    body = json.dumps({"after": after}).encode()
+    request = provider.signed(provider.fapiaoyun, "POST", claims_path(S1), body)
+
+    answer = await provider.stack.http.send(request)
+
+    refused = error_of(answer, 422)
+    assert refused["field"] == "after"
+    assert "1970" in refused["message"] and "2100" in refused["message"]
+
+
+async def test_an_after_long_ago_still_claims_todays_code(provider: Provider) -> None:
+    await provider.receive("418207")
+    long_ago = datetime(1970, 1, 1, tzinfo=UTC)
+
+    answer = await provider.claim(provider.fapiaoyun, after=long_ago)
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["code"] == "418207"

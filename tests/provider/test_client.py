@@ -70,7 +70,7 @@ async def test_another_customers_number_is_an_error_not_a_missing_code(
 async def test_waiting_for_a_code_wakes_when_it_reaches_the_provider(
     provider: Provider, client: ProviderClient
 ) -> None:
-    codes = RemoteCodes(client, provider.clock)
+    codes = RemoteCodes(client, provider.stack.runtime.db, provider.clock)
     await provider.receive("305118")  # a code from before the request
     provider.clock.advance(60)
 
@@ -86,7 +86,7 @@ async def test_waiting_for_a_code_wakes_when_it_reaches_the_provider(
 async def test_waiting_for_a_code_that_never_comes_gives_none(
     provider: Provider, client: ProviderClient
 ) -> None:
-    codes = RemoteCodes(client, provider.clock)
+    codes = RemoteCodes(client, provider.stack.runtime.db, provider.clock)
     expectation = await codes.expect_code(S1, "login:remote")
 
     assert await codes.wait_for_code(expectation, 0.5) is None
@@ -97,7 +97,7 @@ async def test_waiting_for_a_code_that_never_comes_gives_none(
 async def test_spent_today_counts_the_codes_asked_for_here(
     provider: Provider, client: ProviderClient
 ) -> None:
-    codes = RemoteCodes(client, provider.clock)
+    codes = RemoteCodes(client, provider.stack.runtime.db, provider.clock)
 
     first = await codes.expect_code(S1, "login:a")
     await codes.expect_code(S1, "login:b")

@@ -52,9 +52,11 @@ class Desk:
 
 
 @asynccontextmanager
-async def open_desk(folder: Path, clock: ManualClock) -> AsyncIterator[Desk]:
-    """A banshui on ``folder``'s database; opened again, it finds what it left."""
-    async with running_stack(folder, clock=clock) as stack:
+async def open_desk(
+    folder: Path, database_url: str, clock: ManualClock
+) -> AsyncIterator[Desk]:
+    """A banshui on that database; opened again, it finds what it left."""
+    async with running_stack(folder, clock=clock, database_url=database_url) as stack:
         seeded = await seed_banshui(stack.runtime)
         if seeded.api_key is not None:  # the first time only
             await set_pin(stack.runtime.db, clock, S1, PIN, actor="test")
@@ -62,6 +64,6 @@ async def open_desk(folder: Path, clock: ManualClock) -> AsyncIterator[Desk]:
 
 
 @pytest.fixture
-async def desk(tmp_path: Path) -> AsyncIterator[Desk]:
-    async with open_desk(tmp_path, ManualClock(START)) as opened:
+async def desk(tmp_path: Path, database_url: str) -> AsyncIterator[Desk]:
+    async with open_desk(tmp_path, database_url, ManualClock(START)) as opened:
         yield opened

@@ -225,13 +225,29 @@ async def test_a_client_refused_twenty_times_is_turned_away_from_every_number(
     assert (await desk.ask(PIN)).status_code == 200
 
 
-async def test_the_client_window_holds_across_a_restart(tmp_path: Path) -> None:
+async def test_a_burst_from_one_client_is_held_to_its_twenty_refusals(
+    desk: Desk,
+) -> None:
+    for attempt in range(17):
+        assert (await desk.ask("111222", number=f"139{attempt:08d}")).status_code == 403
+    guesses = [desk.ask("111222", number=f"138{index:08d}") for index in range(6)]
+
+    answers = await asyncio.gather(*guesses)
+
+    # However the burst interleaves, the window lets exactly three more through.
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == [403, 403, 403, 429, 429, 429]
+
+
+async def test_the_client_window_holds_across_a_restart(
+    tmp_path: Path, database_url: str
+) -> None:
     clock = ManualClock(START)
-    async with open_desk(tmp_path, clock) as desk:
+    async with open_desk(tmp_path, database_url, clock) as desk:
         for attempt in range(20):
             await desk.ask("111222", number=f"139{attempt:08d}")
 
-    async with open_desk(tmp_path, clock) as restarted:
+    async with open_desk(tmp_path, database_url, clock) as restarted:
         assert (await restarted.ask(PIN)).status_code == 429
 
 

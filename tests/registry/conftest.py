@@ -16,7 +16,8 @@ import pytest
 import pytest_asyncio
 
 from banshui.accounts.tenants import add_tenant
-from conftest import Stack, running_stack
+from conftest import Stack, stack_on_a_fresh_database
+from databases import Databases
 
 ON_MODULE_LOOP = pytest.mark.asyncio(loop_scope="module")
 _TENANTS = itertools.count(1)
@@ -44,10 +45,11 @@ async def calling(stack: Stack, name: str | None = None) -> AsyncIterator[Caller
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
-    async with running_stack(
-        tmp_path_factory.mktemp("registry"), simulator="off"
-    ) as running:
+async def server(
+    tmp_path_factory: pytest.TempPathFactory, databases: Databases
+) -> AsyncIterator[Stack]:
+    folder = tmp_path_factory.mktemp("registry")
+    async with stack_on_a_fresh_database(databases, folder, simulator="off") as running:
         yield running
 
 

@@ -5,9 +5,17 @@ from typing import Any
 import httpx
 
 from .cast import ZHANG_ID, ZHANG_PASSWORD, admin
-from .steps import call, latest_code
+from .steps import latest_code
 
 SHANGHAI = "31"
+
+
+async def call(bureau: httpx.AsyncClient, path: str, body: object) -> dict[str, Any]:
+    """A portal step: the natural-person portal takes plain JSON."""
+    response = await bureau.post(path, json=body)
+    assert response.status_code == 200, response.text
+    answer: dict[str, Any] = response.json()
+    return answer
 
 
 async def ask_to_add(

@@ -1,21 +1,32 @@
-"""The login steps as a test walks them over HTTP."""
+"""The login steps as a test walks them over HTTP, each in its envelope."""
 
 import re
 from typing import Any
 
 import httpx
 
+from banshui.simulator.regions import REGIONS, client_id
+
 from .cast import S1, TAX_A, ZHANG_PASSWORD, admin
+from .tpass import tpass
 
 _CODE = re.compile(r"验证码[^0-9]{0,3}(\d{6})")
 
 
-async def call(bureau: httpx.AsyncClient, path: str, body: object) -> dict[str, Any]:
-    """A login API step; business answers are always HTTP 200."""
-    response = await bureau.post(path, json=body)
-    assert response.status_code == 200, response.text
-    answer: dict[str, Any] = response.json()
-    return answer
+async def call(
+    bureau: httpx.AsyncClient,
+    path: str,
+    body: object = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """A login API step, enveloped; business answers are always HTTP 200."""
+    return await tpass(bureau).call(path, body, headers)
+
+
+def client_for(tax_id: str) -> str:
+    """The client id of the tax id's region (R13), as its site's login page has it."""
+    division = tax_id[2:6]
+    return client_id(division if division in REGIONS else division[:2])
 
 
 async def password_step(
@@ -24,7 +35,12 @@ async def password_step(
     account: str = S1,
     password: str = ZHANG_PASSWORD,
 ) -> dict[str, Any]:
-    body = {"tax_id": tax_id, "account": account, "password": password}
+    body = {
+        "client_id": client_for(tax_id),
+        "tax_id": tax_id,
+        "account": account,
+        "password": password,
+    }
     return await call(bureau, "/api/login/password", body)
 
 
@@ -108,10 +124,7 @@ async def log_in(
 
 
 async def session(bureau: httpx.AsyncClient, token: str) -> dict[str, Any]:
-    response = await bureau.get("/api/session", headers={"X-Sim-Session": token})
-    assert response.status_code == 200, response.text
-    answer: dict[str, Any] = response.json()
-    return answer
+    return await call(bureau, "/api/session", {}, {"X-Sim-Session": token})
 
 
 async def violations(bureau: httpx.AsyncClient) -> dict[str, object]:

@@ -11,6 +11,7 @@ from .steps import (
     log_in,
     move_clock,
     outbox,
+    password_step,
     send_code,
     session,
     start,
@@ -57,12 +58,7 @@ async def test_a_reset_forgets_everything(
     assert await outbox(bureau) == []
     assert (await admin(bureau, "GET", "/admin/sessions"))["sessions"] == []
     assert (await admin(bureau, "GET", "/admin/clock"))["pinned"] is False
-    answer = (
-        await bureau.post(
-            "/api/login/password",
-            json={"tax_id": TAX_A, "account": S1, "password": "x"},
-        )
-    ).json()
+    answer = await password_step(bureau, TAX_A, S1, "x")
     assert answer["code"] == 2018
 
 
@@ -80,12 +76,7 @@ async def test_two_apps_keep_separate_state(sim_app: FastAPI) -> None:
         answer = await admin(two, "GET", "/admin/clock")
 
         assert answer["pinned"] is False
-        assert (
-            await two.post(
-                "/api/login/password",
-                json={"tax_id": TAX_A, "account": S1, "password": "x"},
-            )
-        ).json()["code"] == 2018
+        assert (await password_step(two, TAX_A, S1, "x"))["code"] == 2018
 
 
 async def test_the_clock_can_be_pinned_moved_and_released(

@@ -7,7 +7,17 @@ import httpx
 
 from .cast import S1, SHENZHEN, TAX_A, Cast, admin, enrol
 from .gateway import Gateway
-from .steps import log_in, outbox, password_step, send_code, session, start, violations
+from .steps import (
+    client_for,
+    log_in,
+    outbox,
+    password_step,
+    send_code,
+    session,
+    start,
+    violations,
+)
+from .tpass import tpass
 
 ALL_OFF = {
     "sms_duplicate": 0.0,
@@ -31,6 +41,15 @@ async def _fired(bureau: httpx.AsyncClient) -> list[dict[str, Any]]:
     assert response.status_code == 200, response.text
     fired: list[dict[str, Any]] = response.json()
     return fired
+
+
+def _zhangs_password_step() -> dict[str, str]:
+    return {
+        "client_id": client_for(TAX_A),
+        "tax_id": TAX_A,
+        "account": S1,
+        "password": "Zhang#2026",
+    }
 
 
 async def _route(bureau: httpx.AsyncClient, gateway: Gateway) -> None:
@@ -167,7 +186,7 @@ async def test_a_503_is_recorded_with_whether_the_step_took_effect(
     await _switch_on(bureau, error_5xx=1)
 
     answers = [
-        await bureau.post("/api/login/send-code", json={"flow_id": flow_id})
+        await tpass(bureau).post("/api/login/send-code", {"flow_id": flow_id})
         for _ in range(8)
     ]
 
@@ -192,10 +211,7 @@ async def test_a_503_after_the_password_step_names_the_flow_it_made(
 ) -> None:
     await _switch_on(bureau, error_5xx=1)
     for _ in range(8):
-        await bureau.post(
-            "/api/login/password",
-            json={"tax_id": TAX_A, "account": S1, "password": "Zhang#2026"},
-        )
+        await tpass(bureau).post("/api/login/password", _zhangs_password_step())
 
     fired = await _fired(bureau)
 
@@ -270,15 +286,13 @@ async def _a_faulty_morning(
         session_drop=0.3,
     )
 
+    channel = tpass(bureau)
     for _ in range(3):
-        await bureau.post(
-            "/api/login/password",
-            json={"tax_id": TAX_A, "account": S1, "password": "Zhang#2026"},
-        )
+        await channel.post("/api/login/password", _zhangs_password_step())
     for _ in range(6):
-        await bureau.post("/api/login/send-code", json={"flow_id": flow_id})
+        await channel.post("/api/login/send-code", {"flow_id": flow_id})
     for _ in range(4):
-        await bureau.get("/api/session", headers={"X-Sim-Session": token})
+        await channel.post("/api/session", {}, {"X-Sim-Session": token})
 
     await _drain(bureau)
     return await _fired(bureau)

@@ -5,7 +5,10 @@ from typing import Any
 import httpx
 
 from .cast import LI_PASSWORD, S3, TAX_D, Cast, admin, relation
-from .steps import choose_identity, move_clock, session, verified_flow
+from .steps import call, choose_identity, move_clock, session, verified_flow
+from .tpass import tpass
+
+AFTER_FACE_CHECK = "/api/login/face-check/session"
 
 
 async def _face_check_on_issue(bureau: httpx.AsyncClient, person_id: str) -> None:
@@ -28,20 +31,20 @@ async def _identity_for(
         "identity_code": "09",
         "business": business,
     }
-    response = await bureau.post("/api/login/identity", json=body)
-    answer: dict[str, Any] = response.json()
-    return answer
+    return await call(bureau, "/api/login/identity", body)
 
 
 async def _status(bureau: httpx.AsyncClient, face_check_id: str) -> str:
-    answer = (await bureau.get(f"/api/login/face-check/{face_check_id}")).json()
+    body = {"face_check_id": face_check_id}
+    answer = await call(bureau, "/api/login/face-check", body)
     return str(answer["data"]["status"])
 
 
 async def _session_after(
     bureau: httpx.AsyncClient, face_check_id: str
 ) -> httpx.Response:
-    return await bureau.post(f"/api/login/face-check/{face_check_id}/session")
+    body = {"face_check_id": face_check_id}
+    return await tpass(bureau).post(AFTER_FACE_CHECK, body)
 
 
 async def _li_verified(bureau: httpx.AsyncClient) -> str:
@@ -90,7 +93,7 @@ async def test_once_approved_the_face_check_gives_the_session_and_its_cookie(
     response = await _session_after(bureau, face_check_id)
     again = (await _session_after(bureau, face_check_id)).json()
 
-    data = response.json()["data"]
+    data = tpass(bureau).opened(AFTER_FACE_CHECK, response.json())
     assert (approved["purpose"], approved["person_id"]) == ("issue", cast.li)
     assert status == "approved"
     assert data["tax_id"] == TAX_D
@@ -148,7 +151,7 @@ async def test_a_face_check_left_past_the_flows_ten_minutes_gives_no_session(
 async def test_an_unknown_face_check_is_refused_with_2101(
     bureau: httpx.AsyncClient, cast: Cast
 ) -> None:
-    status = (await bureau.get("/api/login/face-check/nothing")).json()
+    status = await call(bureau, "/api/login/face-check", {"face_check_id": "nothing"})
     session_answer = (await _session_after(bureau, "nothing")).json()
 
     assert status["code"] == 2101

@@ -10,7 +10,7 @@ from banshui.simulator import SimConfig, create_app
 
 from .cast import SHENZHEN, TAX_A, enrol
 from .portal import ask_to_add, type_code
-from .steps import latest_code, log_in, session
+from .steps import call, latest_code, log_in, session
 
 
 def _host_with_simulator() -> FastAPI:
@@ -36,7 +36,7 @@ async def test_a_login_through_the_mounted_simulator_works_with_its_cookie() -> 
         token = await log_in(client, TAX_A)
 
         by_header = await session(client, token)
-        by_cookie = (await client.get("/api/session")).json()
+        by_cookie = await call(client, "/api/session")
 
     assert by_header["data"]["tax_id"] == TAX_A
     assert by_cookie["data"]["tax_id"] == TAX_A

@@ -4,6 +4,7 @@ import httpx
 
 from .cast import LI_ID, S1, S3, TAX_A, TAX_D, ZHANG_PASSWORD, Cast
 from .steps import password_step
+from .tpass import tpass
 
 
 async def test_the_password_step_asks_for_the_sms_step_and_masks_the_phone(
@@ -73,6 +74,6 @@ async def test_the_id_number_is_read_without_regard_to_the_case_of_its_x(
 async def test_a_body_missing_a_field_is_a_client_error_not_a_business_one(
     bureau: httpx.AsyncClient, cast: Cast
 ) -> None:
-    response = await bureau.post("/api/login/password", json={"tax_id": TAX_A})
+    response = await tpass(bureau).post("/api/login/password", {"tax_id": TAX_A})
 
     assert response.status_code == 422

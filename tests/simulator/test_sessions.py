@@ -17,6 +17,7 @@ from .cast import (
     relation,
 )
 from .steps import (
+    call,
     choose_identity,
     latest_code,
     log_in,
@@ -29,25 +30,23 @@ from .steps import (
     verified_flow,
     violations,
 )
+from .tpass import tpass
 
 
 async def test_choosing_an_identity_opens_a_session_with_a_cookie(
     bureau: httpx.AsyncClient, cast: Cast
 ) -> None:
     flow_id = await verified_flow(bureau)
-    response = await bureau.post(
-        "/api/login/identity",
-        json={"flow_id": flow_id, "tax_id": TAX_A, "identity_code": "03"},
-    )
-    answer = response.json()
+    body = {"flow_id": flow_id, "tax_id": TAX_A, "identity_code": "03"}
+    response = await tpass(bureau).post("/api/login/identity", body)
+    data = tpass(bureau).opened("/api/login/identity", response.json())
 
-    assert answer["code"] == 1000
-    assert answer["data"]["tax_id"] == TAX_A
-    assert answer["data"]["enterprise_name"] == "示例科技（深圳）有限公司"
-    assert answer["data"]["identity_code"] == "03"
-    assert response.cookies["SIMSESSION"] == answer["data"]["session_token"]
+    assert data["tax_id"] == TAX_A
+    assert data["enterprise_name"] == "示例科技（深圳）有限公司"
+    assert data["identity_code"] == "03"
+    assert response.cookies["SIMSESSION"] == data["session_token"]
 
-    by_cookie = (await bureau.get("/api/session")).json()
+    by_cookie = await call(bureau, "/api/session")
     assert by_cookie["data"] == {
         "alive": True,
         "tax_id": TAX_A,
@@ -197,7 +196,7 @@ async def test_a_business_page_needs_a_live_session(
 async def test_a_request_without_a_session_is_refused_with_2100(
     bureau: httpx.AsyncClient, cast: Cast
 ) -> None:
-    answer = (await bureau.get("/api/session")).json()
+    answer = await call(bureau, "/api/session")
 
     assert answer["code"] == 2100
 

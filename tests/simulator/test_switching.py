@@ -3,19 +3,14 @@
 import httpx
 
 from .cast import TAX_A, TAX_B, TAX_C, TAX_D, Cast, relation
-from .steps import log_in, outbox, session
+from .steps import call, log_in, outbox, session
 
 
 async def _switch(
     bureau: httpx.AsyncClient, token: str, tax_id: str
 ) -> dict[str, object]:
-    response = await bureau.post(
-        "/api/session/switch",
-        json={"tax_id": tax_id},
-        headers={"X-Sim-Session": token},
-    )
-    answer: dict[str, object] = response.json()
-    return answer
+    body = {"tax_id": tax_id}
+    return await call(bureau, "/api/session/switch", body, {"X-Sim-Session": token})
 
 
 async def test_switching_enterprise_costs_no_sms(
@@ -60,10 +55,9 @@ async def test_the_switchable_enterprises_are_the_confirmed_ones_of_the_region(
     await relation(bureau, cast.zhang, TAX_D, "03", confirmed=False)
     token = await log_in(bureau, TAX_A)
 
-    response = await bureau.get(
-        "/api/session/enterprises", headers={"X-Sim-Session": token}
-    )
-    listed = response.json()["data"]["enterprises"]
+    headers = {"X-Sim-Session": token}
+    answer = await call(bureau, "/api/session/enterprises", {}, headers)
+    listed = answer["data"]["enterprises"]
 
     assert [(e["tax_id"], e["current"]) for e in listed] == [
         (TAX_A, True),

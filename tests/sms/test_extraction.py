@@ -281,6 +281,26 @@ def test_letters_alone_are_never_a_code() -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "验证码:1O2345",
+        "【中国税务】您的登录验证码：1O2345，请确认是本人操作。",
+        "【深圳税务】您的验证码是：３０５８１Ｏ（有效期为5分钟）",
+        "验证码：4l8207",
+        "Your verification code is I04417.",
+        "1O2345是您的验证码",
+    ],
+)
+def test_a_code_with_a_letter_that_may_be_a_digit_gives_no_code(text: str) -> None:
+    # 1O2345 may be 102345 mistyped or a code with a letter O: never guess.
+    assert extract(text).code is None
+
+
+def test_a_doubtful_code_does_not_hide_a_clear_one_later_in_the_text() -> None:
+    assert extract("验证码:1O2345（作废），新验证码：102345").code == "102345"
+
+
+@pytest.mark.parametrize(
     ("text", "code"),
     [
         ("【某政务】验证码：１２３８４０，请勿泄露。", "123840"),

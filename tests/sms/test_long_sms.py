@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import itertools
 import json
-import os
 import secrets
 import time
 from collections.abc import AsyncIterator
@@ -24,7 +23,8 @@ from banshui.demo.cast import S1
 from banshui.sms.models import InboundSms, Source
 from banshui.sms.parts_models import LongSmsPart
 from banshui.sms.sources import add_source
-from conftest import Stack, running_stack
+from conftest import Stack, running_stack, stack_on_a_fresh_database
+from databases import Databases
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 _SOURCES = itertools.count(1)
@@ -78,8 +78,11 @@ class Provider:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
-    async with running_stack(tmp_path_factory.mktemp("long-sms")) as running:
+async def stack(
+    tmp_path_factory: pytest.TempPathFactory, databases: Databases
+) -> AsyncIterator[Stack]:
+    folder = tmp_path_factory.mktemp("long-sms")
+    async with stack_on_a_fresh_database(databases, folder) as running:
         yield running
 
 
@@ -194,8 +197,10 @@ async def test_the_joined_sms_wakes_the_login_waiting_for_its_code(
     assert await waiting == "418207"
 
 
-async def test_parts_are_kept_durably_across_a_restart(tmp_path: Path) -> None:
-    async with running_stack(tmp_path) as first:
+async def test_parts_are_kept_durably_across_a_restart(
+    tmp_path: Path, database_url: str
+) -> None:
+    async with running_stack(tmp_path, database_url=database_url) as first:
         source = await add_source(
             first.runtime.db,
             first.runtime.vault,
@@ -208,7 +213,7 @@ async def test_parts_are_kept_durably_across_a_restart(tmp_path: Path) -> None:
         for index in (1, 3):
             await Provider(source, _url(first, source)).send(first, index)
 
-    async with running_stack(tmp_path) as second:
+    async with running_stack(tmp_path, database_url=database_url) as second:
         provider = Provider(source, _url(second, source))
         await provider.send(second, 2)
 
@@ -216,15 +221,11 @@ async def test_parts_are_kept_durably_across_a_restart(tmp_path: Path) -> None:
         assert sms.text == WHOLE
 
 
-@pytest.mark.skipif(
-    "BANSHUI_TEST_POSTGRESQL_URL" not in os.environ,
-    reason="set BANSHUI_TEST_POSTGRESQL_URL to an empty PostgreSQL database",
-)
+@pytest.mark.postgresql_only
 async def test_the_last_two_parts_arriving_at_once_are_joined_once_on_postgresql(
-    tmp_path: Path,
+    tmp_path: Path, database_url: str
 ) -> None:
-    url = os.environ["BANSHUI_TEST_POSTGRESQL_URL"]
-    async with running_stack(tmp_path, database_url=url) as pg:
+    async with running_stack(tmp_path, database_url=database_url) as pg:
         runtime = pg.runtime
         name = f"qixiangyun-race-{secrets.token_hex(4)}"
         source = await add_source(

@@ -26,7 +26,8 @@ from banshui.core.db import Database
 from banshui.demo.cast import S1
 from banshui.sms.models import InboundSms, Source
 from banshui.sms.sources import add_source
-from conftest import Stack, running_stack
+from conftest import Stack, stack_on_a_fresh_database
+from databases import Databases
 
 # One server for the module, a fresh source (张三's phone) for each test.
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -75,8 +76,11 @@ class Phone:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
-    async with running_stack(tmp_path_factory.mktemp("hooks")) as running:
+async def stack(
+    tmp_path_factory: pytest.TempPathFactory, databases: Databases
+) -> AsyncIterator[Stack]:
+    folder = tmp_path_factory.mktemp("hooks")
+    async with stack_on_a_fresh_database(databases, folder) as running:
         yield running
 
 

@@ -34,7 +34,8 @@ from banshui.demo.cast import S1
 from banshui.sms.extraction import extract
 from banshui.sms.models import InboundSms, Source
 from banshui.sms.sources import add_source
-from conftest import Stack, running_stack
+from conftest import Stack, running_stack, stack_on_a_fresh_database
+from databases import Databases
 
 # One server for the module, a fresh source for each test.
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -192,8 +193,11 @@ class Gateway:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
-    async with running_stack(tmp_path_factory.mktemp("hooks")) as running:
+async def stack(
+    tmp_path_factory: pytest.TempPathFactory, databases: Databases
+) -> AsyncIterator[Stack]:
+    folder = tmp_path_factory.mktemp("hooks")
+    async with stack_on_a_fresh_database(databases, folder) as running:
         yield running
 
 
@@ -353,10 +357,12 @@ async def test_android_events_other_than_a_received_sms_are_acknowledged(
     assert await stored(stack, source) == []
 
 
-async def test_an_android_retry_two_days_later_is_stored_once(tmp_path: Path) -> None:
+async def test_an_android_retry_two_days_later_is_stored_once(
+    tmp_path: Path, database_url: str
+) -> None:
     clock = ManualClock(datetime(2026, 3, 14, 2, 0, 1, tzinfo=UTC))
     wire = AndroidWire(now=clock.now().timestamp())
-    async with running_stack(tmp_path, clock=clock) as later:
+    async with running_stack(tmp_path, clock=clock, database_url=database_url) as later:
         source, url = await register(later, "android-gateway")
         first = wire.post(url, "sms-1")
         await later.http.post(url, content=first.content, headers=first.headers)

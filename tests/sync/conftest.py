@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -21,7 +20,6 @@ import pytest
 
 from banshui.accounts.tenants import add_tenant
 from banshui.core.clock import ManualClock
-from banshui.core.migrate import upgrade
 from banshui.sync.worker import WebhookDeliverer
 from conftest import Stack, running_stack
 from sync.receiver import Receiver, receiving
@@ -123,26 +121,17 @@ async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 5) -
 
 @asynccontextmanager
 async def sync_stack(
-    folder: Path, clock: ManualClock, template: Path, receiver: Receiver
+    folder: Path, clock: ManualClock, database_url: str, receiver: Receiver
 ) -> AsyncIterator[Sync]:
-    """banshui on ``folder``'s database, which starts as a copy of ``template``."""
-    database = folder / "banshui.db"
-    if not database.exists():
-        shutil.copyfile(template, database)
-    async with running_stack(folder, clock=clock, simulator="off") as stack:
+    """banshui on that database, without the simulator."""
+    async with running_stack(
+        folder, clock=clock, database_url=database_url, simulator="off"
+    ) as stack:
         running = Sync(stack, clock, receiver)
         try:
             yield running
         finally:
             await running.close()
-
-
-@pytest.fixture(scope="session")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A migrated empty database: migrating is most of a start-up, so done once."""
-    path = tmp_path_factory.mktemp("sync-template") / "banshui.db"
-    upgrade(f"sqlite:///{path}")
-    return path
 
 
 @pytest.fixture
@@ -158,7 +147,7 @@ async def receiver(clock: ManualClock) -> AsyncIterator[Receiver]:
 
 @pytest.fixture
 async def sync(
-    tmp_path: Path, clock: ManualClock, template: Path, receiver: Receiver
+    tmp_path: Path, clock: ManualClock, database_url: str, receiver: Receiver
 ) -> AsyncIterator[Sync]:
-    async with sync_stack(tmp_path, clock, template, receiver) as running:
+    async with sync_stack(tmp_path, clock, database_url, receiver) as running:
         yield running

@@ -20,14 +20,14 @@ from banshui.client import BanshuiClient
 from banshui.demo.cast import seed_banshui, seed_simulator
 from banshui.operators.roles import Role
 from banshui.operators.users import add_operator
-from conftest import Sandbox, running_stack
+from conftest import Sandbox, stack_on_a_fresh_database
+from databases import Databases
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser
 
 ON_MODULE_LOOP = pytest.mark.asyncio(loop_scope="module")
 PASSWORD = "Console-pass-2026"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 # The arguments that let Debian's chromium run here (MACHINE-NOTES.md).
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -50,9 +50,12 @@ class Cast:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def sandbox(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Sandbox]:
+async def sandbox(
+    tmp_path_factory: pytest.TempPathFactory, databases: Databases
+) -> AsyncIterator[Sandbox]:
     """The stack with the demo cast, once per module."""
-    async with running_stack(tmp_path_factory.mktemp("web")) as stack:
+    folder = tmp_path_factory.mktemp("web")
+    async with stack_on_a_fresh_database(databases, folder) as stack:
         seeded = await seed_banshui(stack.runtime)
         assert seeded.api_key is not None
         await seed_simulator(stack.runtime, stack.sim, pinned=None, seed=7)
@@ -79,6 +82,14 @@ async def cast(sandbox: Sandbox) -> Cast:
             actor="test",
         )
     return made
+
+
+@pytest.fixture(scope="module")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the browser tests leave their screenshots, under pytest's tmp dir."""
+    folder = tmp_path_factory.getbasetemp() / "screenshots"
+    folder.mkdir(exist_ok=True)
+    return folder
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

@@ -1,13 +1,17 @@
-"""The console in a real Chromium: sign in, add an account, watch an SMS arrive
-and a test login succeed, be refused a page, be locked out of the query page.
+"""The console in a real Chromium: sign in, add an enterprise and an account, watch
+an SMS arrive and a test login succeed, be refused a page, be locked out of the
+query page, disable an operator, change one's own password; every main page fits
+a 390-pixel phone screen.
 
-Screenshots of the main pages go to ``test-artifacts/screenshots/``.
+Screenshots go to ``screenshots/`` under pytest's tmp dir (desktop and phone).
 """
 
 from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -17,14 +21,18 @@ pytest.importorskip("playwright.async_api", reason="the playwright package is mi
 from playwright.async_api import Browser, Page, expect
 from sqlalchemy import select
 
+from banshui.accounts.models import Enterprise
 from banshui.demo.cast import S1, S2, S3, ZHANG_SAN, B
 from banshui.numbers.models import Number
+from banshui.operators.roles import Role
+from banshui.operators.signin import REFUSED as SIGN_IN_REFUSED
+from banshui.operators.users import add_operator
 from banshui.query.pins import set_pin
 from banshui.query.service import REFUSED
 from banshui.sms.gateways.base import ReceivedSms, Verified
 from banshui.sms.sources import find_source
 
-from .conftest import ON_MODULE_LOOP, PASSWORD, SCREENSHOTS, Cast
+from .conftest import ON_MODULE_LOOP, PASSWORD, Cast
 
 if TYPE_CHECKING:
     from conftest import Sandbox
@@ -34,7 +42,18 @@ DESKTOP = {"width": 1280, "height": 860}
 PHONE = {"width": 390, "height": 844}
 LOGIN_SMS = "【深圳税务】您的登录验证码：418207，请确认是本人操作，有效期为5分钟。"
 PIN = "270415"
-_identities = itertools.count(1)
+XIAMEN = "91350200MA3XK0010B"
+NEW_PASSWORD = "Brand-new-pass-2027"
+Snap = Callable[[Page, str], Awaitable[None]]
+_names = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def snap(screenshots: Path) -> Snap:
+    async def take(page: Page, name: str) -> None:
+        await page.screenshot(path=screenshots / f"{name}.png", full_page=True)
+
+    return take
 
 
 async def open_page(
@@ -46,17 +65,12 @@ async def open_page(
     return await context.new_page()
 
 
-async def sign_in(page: Page, name: str) -> None:
+async def sign_in(page: Page, name: str, password: str = PASSWORD) -> None:
     await page.goto("/login")
     await page.fill("#name", name)
-    await page.fill("#password", PASSWORD)
+    await page.fill("#password", password)
     await page.click("button:has-text('登录')")
     await page.wait_for_url(re.compile(r"/enterprises$"))
-
-
-async def snap(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
 
 
 async def number_id(sandbox: Sandbox, msisdn: str) -> int:
@@ -66,8 +80,28 @@ async def number_id(sandbox: Sandbox, msisdn: str) -> int:
     return found
 
 
+async def new_operator(sandbox: Sandbox, role: Role) -> str:
+    runtime = sandbox.stack.runtime
+    made = await add_operator(
+        runtime.db,
+        runtime.clock,
+        name=f"浏览器员工{next(_names)}",
+        password=PASSWORD,
+        role=role,
+        tenant_id=sandbox.tenant_id,
+        actor="test",
+    )
+    return made.name
+
+
+async def fits_the_screen(page: Page) -> bool:
+    """Nothing sticks out sideways: the page needs no horizontal scrolling."""
+    wide = await page.evaluate("document.documentElement.scrollWidth")
+    return int(wide) <= int(await page.evaluate("window.innerWidth"))
+
+
 async def test_an_operator_signs_in_and_sees_the_enterprises_and_their_accounts(
-    sandbox: Sandbox, cast: Cast, browser: Browser
+    sandbox: Sandbox, cast: Cast, browser: Browser, snap: Snap
 ) -> None:
     page = await open_page(browser, sandbox)
     await page.goto("/persons")
@@ -83,13 +117,43 @@ async def test_an_operator_signs_in_and_sees_the_enterprises_and_their_accounts(
     await expect(page.locator("h1")).to_have_text("企业与电子税局账号")
     card = page.locator("section.card", has_text=B.name)
     await expect(card.locator("td[data-label=开票人]")).to_have_text(ZHANG_SAN.name)
-    await expect(page.locator(".who")).to_contain_text("王五 · 操作员 · 示例集团")
+    await expect(page.locator(".who")).to_contain_text(cast.operator)
+    await expect(page.locator(".who")).to_contain_text("操作员 · 示例集团")
     await snap(page, "02-enterprises")
     await page.context.close()
 
 
+async def test_an_operator_adds_an_enterprise_and_is_told_what_is_wrong_first(
+    sandbox: Sandbox, cast: Cast, browser: Browser, snap: Snap
+) -> None:
+    page = await open_page(browser, sandbox)
+    await sign_in(page, cast.operator)
+    await page.get_by_role("link", name="新增企业").click()
+
+    await page.fill("#tax_id", "918888888888888888")  # the guide's placeholder
+    await page.fill("#name", "厦门示例庚有限公司")
+    await page.click("button:has-text('新增企业')")
+    error = page.locator("#tax_id-error")
+    await expect(error).to_contain_text("校验位（第 18 位）不对")
+    await expect(page.locator("#name")).to_have_value("厦门示例庚有限公司")
+    await snap(page, "03-new-enterprise-refused")
+
+    await page.fill("#tax_id", XIAMEN)
+    await page.click("button:has-text('新增企业')")
+
+    await expect(page.locator(".notice.ok")).to_have_text("已新增企业。")
+    card = page.locator("section.card", has_text="厦门示例庚有限公司")
+    await expect(card).to_contain_text("厦门税局")
+    await expect(card).to_contain_text("还没有电子税局账号")
+    await page.fill("input[name=q]", "厦门")
+    await page.click("button:has-text('查找')")
+    await expect(page.locator("section.card[id^=e-]")).to_have_count(1)
+    await snap(page, "04-enterprise-found")
+    await page.context.close()
+
+
 async def test_an_operator_adds_an_account_through_the_guides_form(
-    sandbox: Sandbox, cast: Cast, browser: Browser
+    sandbox: Sandbox, cast: Cast, browser: Browser, snap: Snap
 ) -> None:
     page = await open_page(browser, sandbox)
     await sign_in(page, cast.operator)
@@ -102,7 +166,7 @@ async def test_an_operator_adds_an_account_through_the_guides_form(
     await page.select_option("#identity_code", "03")
     await page.select_option("#default_business", "issue")
     await page.check("input[name=is_default]")
-    await snap(page, "03-new-account")
+    await snap(page, "05-new-account")
     await page.click("button:has-text('添加账号')")
 
     await expect(page.locator(".notice.ok")).to_have_text("已新增电子税局账号。")
@@ -114,7 +178,7 @@ async def test_an_operator_adds_an_account_through_the_guides_form(
 
 
 async def test_a_new_sms_appears_in_the_inbox_without_a_reload(
-    sandbox: Sandbox, cast: Cast, browser: Browser
+    sandbox: Sandbox, cast: Cast, browser: Browser, snap: Snap
 ) -> None:
     page = await open_page(browser, sandbox)
     await sign_in(page, cast.operator)
@@ -131,17 +195,20 @@ async def test_a_new_sms_appears_in_the_inbox_without_a_reload(
     await expect(arrived.locator(".sms-code")).to_have_text("418207", timeout=10_000)
     await expect(arrived.locator("mark")).to_have_text("418207")
     assert await page.evaluate("performance.timeOrigin") == loaded  # no reload
-    await snap(page, "04-inbox")
+    await snap(page, "06-inbox")
     await page.context.close()
 
 
 async def test_a_test_login_runs_for_real_and_is_seen_to_succeed(
-    sandbox: Sandbox, cast: Cast, browser: Browser
+    sandbox: Sandbox, cast: Cast, browser: Browser, snap: Snap
 ) -> None:
     s1 = await number_id(sandbox, S1)
     page = await open_page(browser, sandbox)
     await sign_in(page, cast.operator)
     await page.goto("/persons")
+    added = page.locator(f"#n-{s1} [data-step=added]")
+    await expect(added).not_to_have_class("done")  # nobody has ticked it yet
+    await snap(page, "07-persons-before-test")
 
     await page.locator(f"#n-{s1}").get_by_role("button", name="测试登录").click()
     await expect(page).to_have_url(re.compile(r"/logins/[0-9a-f]{32}$"))
@@ -151,37 +218,37 @@ async def test_a_test_login_runs_for_real_and_is_seen_to_succeed(
     )
     await expect(timeline.locator("[data-event=released]")).to_be_visible()
     await expect(page.locator("[data-live-for=login]")).to_have_text("已结束")
-    await snap(page, "05-test-login")
+    await snap(page, "08-test-login")
 
     await page.goto(f"/persons#n-{s1}")
-    step = page.locator(f"#n-{s1} ol.steps li").nth(3)
-    await expect(step).to_have_class("done")
-    await snap(page, "06-persons")
+    await expect(page.locator(f"#n-{s1} [data-step=tested]")).to_have_class("done")
+    await expect(added).to_have_class("done")  # a login that worked proves it
+    await snap(page, "09-persons")
     await page.context.close()
 
 
 async def test_a_viewer_is_refused_the_users_page_and_sees_numbers_masked(
-    sandbox: Sandbox, cast: Cast, browser: Browser
+    sandbox: Sandbox, cast: Cast, browser: Browser, snap: Snap
 ) -> None:
     page = await open_page(browser, sandbox, PHONE)
     await sign_in(page, cast.viewer)
     await expect(page.get_by_role("link", name="用户")).to_have_count(0)
-    await snap(page, "07-enterprises-phone-viewer")
+    await snap(page, "10-enterprises-phone-viewer")
 
     answer = await page.goto("/users")
 
     assert answer is not None and answer.status == 403
     await expect(page.locator("h1")).to_have_text("没有权限")
-    await snap(page, "08-refused-phone")
+    await snap(page, "11-refused-phone")
     await page.goto("/persons")
     await expect(page.locator("main")).not_to_contain_text(S1)
     await expect(page.locator("main")).to_contain_text("199****0001")
-    await snap(page, "09-persons-phone-viewer")
+    await snap(page, "12-persons-phone-viewer")
     await page.context.close()
 
 
 async def test_an_admin_reads_the_audit_log_and_the_users(
-    sandbox: Sandbox, cast: Cast, browser: Browser
+    sandbox: Sandbox, cast: Cast, browser: Browser, snap: Snap
 ) -> None:
     page = await open_page(browser, sandbox)
     await sign_in(page, cast.admin)
@@ -189,18 +256,69 @@ async def test_an_admin_reads_the_audit_log_and_the_users(
     await page.get_by_role("link", name="审计日志").click()
     await expect(page.locator("table.rows")).to_contain_text("测试登录")
     await expect(page.locator("table.rows")).to_contain_text("登录控制台")
-    await snap(page, "11-audit")
+    await expect(page.locator("td[data-label=来源]").first).to_have_text("127.0.0.1")
+    await snap(page, "13-audit")
     await page.get_by_role("link", name="登录请求").click()
     await expect(page.locator("table.rows")).to_contain_text("已释放")
-    await snap(page, "12-logins")
+    await snap(page, "14-logins")
     await page.get_by_role("link", name="用户").click()
     await expect(page.locator("table.rows")).to_contain_text(cast.viewer)
-    await snap(page, "13-users")
+    await snap(page, "15-users")
     await page.context.close()
 
 
+async def test_an_admin_disables_an_operator_whose_session_ends_at_once(
+    sandbox: Sandbox, cast: Cast, browser: Browser, snap: Snap
+) -> None:
+    name = await new_operator(sandbox, Role.OPERATOR)
+    theirs = await open_page(browser, sandbox, PHONE)
+    await sign_in(theirs, name)
+    admin = await open_page(browser, sandbox)
+    await sign_in(admin, cast.admin)
+
+    await admin.goto("/users")
+    row = admin.locator(f"tr[data-operator='{name}']")
+    await row.get_by_role("button", name="停用").click()
+    await expect(admin.locator(".notice.ok")).to_contain_text("已停用该用户")
+    await expect(row.locator("td[data-label=状态]")).to_have_text("已停用")
+    await snap(admin, "16-user-disabled")
+
+    await theirs.get_by_role("link", name="自然人").click()
+    await expect(theirs).to_have_url(re.compile(r"/login\?next=%2Fpersons$"))
+    await theirs.fill("#name", name)
+    await theirs.fill("#password", PASSWORD)
+    await theirs.click("button:has-text('登录')")
+    await expect(theirs.locator(".notice.bad")).to_have_text(SIGN_IN_REFUSED)
+    await theirs.context.close()
+    await admin.context.close()
+
+
+async def test_an_operator_changes_their_own_password_and_is_signed_out_elsewhere(
+    sandbox: Sandbox, browser: Browser, snap: Snap
+) -> None:
+    name = await new_operator(sandbox, Role.VIEWER)
+    here = await open_page(browser, sandbox, PHONE)
+    await sign_in(here, name)
+    elsewhere = await open_page(browser, sandbox)
+    await sign_in(elsewhere, name)
+
+    await here.locator(".who").get_by_role("link", name=name).click()
+    await here.fill("#current_password", PASSWORD)
+    await here.fill("#new_password", NEW_PASSWORD)
+    await here.fill("#new_password_again", NEW_PASSWORD)
+    await snap(here, "17-own-password-phone")
+    await here.click("button:has-text('修改密码')")
+
+    await expect(here.locator(".notice.ok")).to_contain_text("已修改密码")
+    await elsewhere.reload()
+    await expect(elsewhere).to_have_url(re.compile(r"/login"))
+    await sign_in(elsewhere, name, NEW_PASSWORD)
+    await here.context.close()
+    await elsewhere.context.close()
+
+
 async def test_the_query_page_locks_a_number_after_five_wrong_pins(
-    sandbox: Sandbox, browser: Browser
+    sandbox: Sandbox, browser: Browser, snap: Snap
 ) -> None:
     runtime = sandbox.stack.runtime
     await set_pin(runtime.db, runtime.clock, S3, PIN, actor="test")
@@ -223,5 +341,42 @@ async def test_the_query_page_locks_a_number_after_five_wrong_pins(
             select(Number.pin_locked_until).where(Number.msisdn == S3)
         )
     assert locked is not None
-    await snap(page, "10-query-locked-phone")
+    await snap(page, "18-query-locked-phone")
+    await page.context.close()
+
+
+@pytest.mark.parametrize(("viewport", "label"), [(PHONE, "phone"), (DESKTOP, "desk")])
+async def test_every_main_page_fits_the_screen(
+    sandbox: Sandbox,
+    cast: Cast,
+    browser: Browser,
+    snap: Snap,
+    viewport: dict[str, int],
+    label: str,
+) -> None:
+    async with sandbox.stack.runtime.db.session() as session:
+        b = await session.scalar(select(Enterprise.id).where(Enterprise.name == B.name))
+    pages = {
+        "enterprises": "/enterprises",
+        "new-enterprise": "/enterprises/new",
+        "new-account": f"/enterprises/{b}/accounts/new",
+        "persons": "/persons",
+        "inbox": "/inbox",
+        "logins": "/logins",
+        "audit": "/audit",
+        "users": "/users",
+        "me": "/me",
+        "query": "/query",
+    }
+    page = await open_page(browser, sandbox, viewport)
+    await sign_in(page, cast.admin)
+
+    too_wide = []
+    for name, path in pages.items():
+        await page.goto(path)
+        await snap(page, f"{label}-{name}")
+        if not await fits_the_screen(page):
+            too_wide.append(name)
+
+    assert too_wide == []
     await page.context.close()

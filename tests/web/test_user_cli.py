@@ -13,10 +13,12 @@ from banshui.cli.main import app
 PASSWORD = "Console-pass-2026"
 
 
-def banshui(folder: Path, *arguments: str, stdin: str = "") -> Result:
+def banshui(
+    folder: Path, database_url: str, *arguments: str, stdin: str = ""
+) -> Result:
     """The command in this process (no interpreter start-up), on its own database."""
     environment = {
-        "BANSHUI_DATABASE_URL": f"sqlite:///{folder / 'banshui.db'}",
+        "BANSHUI_DATABASE_URL": database_url,
         "BANSHUI_VAR_DIR": str(folder / "var"),
         "COLUMNS": "100",
     }
@@ -24,16 +26,17 @@ def banshui(folder: Path, *arguments: str, stdin: str = "") -> Result:
 
 
 def test_an_operator_of_a_tenant_is_added_with_the_password_from_stdin(
-    tmp_path: Path,
+    tmp_path: Path, database_url: str
 ) -> None:
-    assert banshui(tmp_path, "tenant", "add", "示例集团").exit_code == 0
+    assert banshui(tmp_path, database_url, "tenant", "add", "示例集团").exit_code == 0
 
     added = banshui(
         tmp_path,
+        database_url,
         "user", "add", "王五", "--role", "operator", "--tenant", "示例集团", "--json",
         stdin=PASSWORD + "\n",
     )  # fmt: skip
-    listed = banshui(tmp_path, "user", "list", "--json")
+    listed = banshui(tmp_path, database_url, "user", "list", "--json")
 
     assert added.exit_code == 0, added.stderr
     made = json.loads(added.stdout)
@@ -47,16 +50,28 @@ def test_an_operator_of_a_tenant_is_added_with_the_password_from_stdin(
     assert PASSWORD not in listed.stdout
 
 
-def test_a_platform_admin_has_no_tenant(tmp_path: Path) -> None:
-    added = banshui(tmp_path, "user", "add", "钱七", "--role", "admin", stdin=PASSWORD)
+def test_a_platform_admin_has_no_tenant(tmp_path: Path, database_url: str) -> None:
+    added = banshui(
+        tmp_path, database_url, "user", "add", "钱七", "--role", "admin", stdin=PASSWORD
+    )
 
     assert added.exit_code == 0, added.stderr
     assert "钱七" in added.stdout and "admin" in added.stdout
 
 
-def test_a_password_is_never_taken_as_an_argument(tmp_path: Path) -> None:
+def test_a_password_is_never_taken_as_an_argument(
+    tmp_path: Path, database_url: str
+) -> None:
     refused = banshui(
-        tmp_path, "user", "add", "王五", "--role", "viewer", "--password", PASSWORD
+        tmp_path,
+        database_url,
+        "user",
+        "add",
+        "王五",
+        "--role",
+        "viewer",
+        "--password",
+        PASSWORD,
     )
 
     assert refused.exit_code != 0
@@ -64,19 +79,26 @@ def test_a_password_is_never_taken_as_an_argument(tmp_path: Path) -> None:
 
 
 def test_a_wrong_role_a_weak_password_or_an_unknown_tenant_is_refused(
-    tmp_path: Path,
+    tmp_path: Path, database_url: str
 ) -> None:
-    role = banshui(tmp_path, "user", "add", "王五", "--role", "boss", stdin=PASSWORD)
-    weak = banshui(tmp_path, "user", "add", "王五", "--role", "viewer", stdin="short")
+    role = banshui(
+        tmp_path, database_url, "user", "add", "王五", "--role", "boss", stdin=PASSWORD
+    )
+    weak = banshui(
+        tmp_path, database_url, "user", "add", "王五", "--role", "viewer", stdin="short"
+    )
     tenant = banshui(
-        tmp_path, "user", "add", "王五", "--role", "viewer", "--tenant", "无此租户",
+        tmp_path, database_url,
+        "user", "add", "王五", "--role", "viewer", "--tenant", "无此租户",
         stdin=PASSWORD,
     )  # fmt: skip
-    empty = banshui(tmp_path, "user", "add", "王五", "--role", "viewer", stdin="")
+    empty = banshui(
+        tmp_path, database_url, "user", "add", "王五", "--role", "viewer", stdin=""
+    )
 
     assert role.exit_code == 1 and "admin, operator or viewer" in role.stderr
     assert weak.exit_code == 1 and "(password)" in weak.stderr
     assert tenant.exit_code == 1 and "无此租户" in tenant.stderr
     assert empty.exit_code == 1 and "standard input" in empty.stderr
-    listed = banshui(tmp_path, "user", "list", "--json")
+    listed = banshui(tmp_path, database_url, "user", "list", "--json")
     assert json.loads(listed.stdout) == []

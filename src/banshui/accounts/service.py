@@ -89,7 +89,12 @@ class Registry:
         self._clock = clock
 
     async def add_enterprise(
-        self, tenant_id: int, tax_id: str, name: str, region: str | None = None
+        self,
+        tenant_id: int,
+        tax_id: str,
+        name: str,
+        region: str | None = None,
+        actor: str = "api",
     ) -> Enterprise:
         compact = validate_tax_id(tax_id)
         derived = region_of(compact)
@@ -115,6 +120,15 @@ class Registry:
             if taken:
                 raise Conflict(f"{compact} is registered already", field="tax_id")
             session.add(enterprise)
+            await session.flush()
+            record(
+                session,
+                self._clock,
+                actor=actor,
+                action="enterprise.add",
+                subject=f"enterprise:{enterprise.id}",
+                detail=f"tax_id:{compact} region:{chosen}",
+            )
         return enterprise
 
     async def add_person(
@@ -133,6 +147,9 @@ class Registry:
             created_at=self._clock.now(),
         )
         async with self._db.transaction() as session:
+            # One natural person is one row of a tenant: a second would get
+            # lanes, sessions and a password of its own (R2, R4).
+            await _not_enrolled(session, tenant_id, person.id_number)
             session.add(person)
         return person
 
@@ -382,15 +399,7 @@ class Registry:
             created_at=self._clock.now(),
         )
         async with self._db.transaction() as session:
-            taken = await session.scalar(
-                select(Person.id).where(
-                    Person.tenant_id == tenant_id, Person.id_number == compact
-                )
-            )
-            if taken:
-                raise Conflict(
-                    f"person {taken} has this ID number already", field="id_number"
-                )
+            await _not_enrolled(session, tenant_id, compact)
             session.add(person)
             await session.flush()
             record(
@@ -607,6 +616,16 @@ async def _get(session: AsyncSession, model: type[_T], key: int, what: str) -> _
     if found is None:
         raise NotFound(f"no {what} {key}")
     return found
+
+
+async def _not_enrolled(session: AsyncSession, tenant_id: int, id_number: str) -> None:
+    taken = await session.scalar(
+        select(Person.id).where(
+            Person.tenant_id == tenant_id, Person.id_number == id_number
+        )
+    )
+    if taken:
+        raise Conflict(f"person {taken} has this ID number already", field="id_number")
 
 
 async def _person_in(session: AsyncSession, tenant_id: int, person_id: int) -> Person:

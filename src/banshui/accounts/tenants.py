@@ -6,13 +6,14 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Select, or_, select
 
-from banshui.accounts.models import Tenant
+from banshui.accounts.models import Enterprise, Person, PersonNumber, Tenant
 from banshui.audit.log import record
 from banshui.core.clock import Clock
 from banshui.core.db import Database
 from banshui.core.errors import Conflict, InvalidInput, Unauthorized
+from banshui.numbers.models import Number
 
 KEY_PREFIX = "bsk_"
 
@@ -54,3 +55,18 @@ async def tenant_for_key(db: Database, api_key: str) -> Tenant:
     if tenant is None:
         raise Unauthorized("the API key is not valid")
     return tenant
+
+
+def numbers_of(tenant_id: int) -> Select[str]:
+    """The numbers a tenant may see: its persons' own, and those bound for it."""
+    owned = (
+        select(PersonNumber.number_id)
+        .join(Person, Person.id == PersonNumber.person_id)
+        .where(Person.tenant_id == tenant_id)
+    )
+    bound = (
+        select(Number.id)
+        .join(Enterprise, Enterprise.tax_id == Number.tax_id)
+        .where(Enterprise.tenant_id == tenant_id)
+    )
+    return select(Number.msisdn).where(or_(Number.id.in_(owned), Number.id.in_(bound)))

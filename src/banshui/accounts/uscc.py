@@ -27,18 +27,32 @@ PROVINCES = {
 }  # fmt: skip
 
 
+class InvalidTaxId(InvalidInput):
+    """A refused USCC; ``problem`` names the check it failed, for other wordings:
+    ``length``, ``format``, ``checksum`` or ``region``."""
+
+    def __init__(self, message: str, *, field: str, problem: str) -> None:
+        super().__init__(message, field=field)
+        self.problem = problem
+
+
 def validate_tax_id(value: str, field: str = "tax_id") -> str:
     """The USCC in its compact form, or an error that names the field."""
     try:
         compact: str = stdnum_uscc.validate(value)
     except ValidationError as error:
-        raise InvalidInput(
-            f"{value!r} is not a valid 统一社会信用代码: {_reason(error)}", field=field
+        problem = _PROBLEMS.get(type(error).__name__, "format")
+        raise InvalidTaxId(
+            f"{value!r} is not a valid 统一社会信用代码: {_REASONS[problem]}",
+            field=field,
+            problem=problem,
         ) from None
 
     if region_of(compact) is None:
-        raise InvalidInput(
-            f"{value!r} names no known province in characters 3–8", field=field
+        raise InvalidTaxId(
+            f"{value!r} names no known province in characters 3–8",
+            field=field,
+            problem="region",
         )
     return compact
 
@@ -66,9 +80,13 @@ def validate_region(value: str, field: str = "region") -> str:
     return value
 
 
-def _reason(error: ValidationError) -> str:
-    return {
-        "InvalidLength": "it must have 18 characters",
-        "InvalidFormat": "it has characters a USCC cannot hold",
-        "InvalidChecksum": "its check character is wrong",
-    }.get(type(error).__name__, "it is malformed")
+_PROBLEMS = {
+    "InvalidLength": "length",
+    "InvalidFormat": "format",
+    "InvalidChecksum": "checksum",
+}
+_REASONS = {
+    "length": "it must have 18 characters",
+    "format": "it has characters a USCC cannot hold",
+    "checksum": "its check character is wrong",
+}

@@ -11,7 +11,7 @@ from banshui.chat.senders import MAX_SENDER, is_allowed
 from banshui.chat.token import load_chat_token, token_matches
 from banshui.core.errors import BanshuiError, Forbidden, Unauthorized
 from banshui.core.settings import Settings
-from banshui.metrics import REFUSALS
+from banshui.metrics import REFUSALS, count_refusal
 
 MAX_TEXT = 2000
 
@@ -47,6 +47,7 @@ def router_for(settings: Settings) -> APIRouter:
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token_matches(token, given.strip()):
             REFUSALS.labels(face="chat").inc()
+            count_refusal("chat", "bad_token")
             raise Unauthorized("send the chat token as 'Authorization: Bearer <token>'")
 
     @router.post(
@@ -59,6 +60,7 @@ def router_for(settings: Settings) -> APIRouter:
         runtime = runtime_of(request)
         if not await is_allowed(runtime.db, message.sender):
             REFUSALS.labels(face="chat").inc()
+            count_refusal("chat", "sender_not_allowed")
             raise Forbidden(
                 "this sender may not give commands: "
                 "an operator allows it with 'banshui chat allow'",

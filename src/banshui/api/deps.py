@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, cast
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 
 from banshui.accounts.models import Tenant
 from banshui.accounts.tenants import tenant_for_key
 from banshui.core.errors import Unauthorized
+from banshui.metrics import count_refusal
 from banshui.runtime import Runtime
 
 
@@ -19,9 +20,18 @@ def runtime_of(request: Request) -> Runtime:
 async def current_tenant(request: Request) -> Tenant:
     header = request.headers.get("authorization", "")
     scheme, _, key = header.partition(" ")
-    if scheme.lower() != "bearer" or not key.strip():
-        raise Unauthorized("send the tenant API key as 'Authorization: Bearer <key>'")
-    return await tenant_for_key(runtime_of(request).db, key.strip())
+    try:
+        if scheme.lower() != "bearer" or not key.strip():
+            raise Unauthorized(
+                "send the tenant API key as 'Authorization: Bearer <key>'"
+            )
+        return await tenant_for_key(runtime_of(request).db, key.strip())
+    except Unauthorized:
+        count_refusal("api", "bad_key")
+        raise
 
 
 CurrentTenant = Annotated[Tenant, Depends(current_tenant)]
+# Row ids are 32-bit on PostgreSQL: a larger one names no row, and must not reach
+# the database as a number it cannot hold.
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]

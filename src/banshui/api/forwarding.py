@@ -1,8 +1,8 @@
 """The forwarding queue as operators follow it: ``GET /api/v1/forwards``.
 
-Guarded by a tenant's bearer key but not scoped to it: forwarding belongs to the
-number side, which has no tenants. It shows status and errors, never an SMS's
-text or code, and real phones only masked.
+A tenant's key sees the forwards of the tenant's numbers only (its persons'
+numbers and those bound for its enterprises). It shows status and errors,
+never an SMS's text or code, and real phones only masked.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
+from banshui.accounts.tenants import numbers_of
 from banshui.api.deps import CurrentTenant, runtime_of
 from banshui.forwarding.views import list_forwards
 
@@ -40,12 +41,14 @@ class ForwardList(BaseModel):
 
 @router.get("", response_model=ForwardList)
 async def forwards(
-    _tenant: CurrentTenant,
+    tenant: CurrentTenant,
     request: Request,
     status: Annotated[
         str | None, Query(description="due, sending, sent or failed")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Any:
-    found = await list_forwards(runtime_of(request).db, status, limit)
+    found = await list_forwards(
+        runtime_of(request).db, status, limit, numbers=numbers_of(tenant.id)
+    )
     return {"forwards": [view.as_json() for view in found]}

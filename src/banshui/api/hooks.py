@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
+from typing import cast
+from urllib.parse import parse_qsl
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from banshui.api.deps import runtime_of
 from banshui.api.errors import error_response
-from banshui.metrics import SIGNATURE_FAILURES, SMS_RECEIVED
+from banshui.core.errors import NotFound
+from banshui.metrics import (
+    SIGNATURE_FAILURES,
+    SMS_RECEIVED,
+    Gateway,
+    Reason,
+    count_refusal,
+)
 from banshui.sms.gateways.base import (
     AcknowledgesItsOwnWay,
     InboundRequest,
     MalformedSms,
     SignatureRefused,
+    StaleTimestamp,
+    Verified,
 )
 from banshui.sms.gateways.registry import gateway_for
-from banshui.sms.sources import SECRET_PURPOSE, find_source, webhook_url
+from banshui.sms.sources import SECRET_PURPOSE, webhook_url
 
 router = APIRouter()
 
@@ -30,7 +42,11 @@ MAX_BODY = 64 * 1024
 async def receive_sms(kind: str, name: str, request: Request) -> Response:
     runtime = runtime_of(request)
     gateway = gateway_for(kind)
-    source = await find_source(runtime.db, kind, name)
+    try:
+        source = await runtime.sources.find(kind, name)
+    except NotFound:
+        count_refusal(cast(Gateway, gateway.kind), "unknown_source")
+        raise
     # Signatures over the URL use the one the gateway was given: the source's
     # public URL, else the webhook URL `banshui source add` printed.
     public_url = source.public_url or webhook_url(
@@ -41,12 +57,16 @@ async def receive_sms(kind: str, name: str, request: Request) -> Response:
         return error_response(413, "too_large", "the body is larger than 64 KiB")
 
     secret = runtime.vault.open(source.secret_sealed, SECRET_PURPOSE)
+    verified: Verified | None = None
     try:
         verified = gateway.verify(inbound, secret, runtime.clock.now())
         messages = gateway.parse(inbound)
         stored = await runtime.inbox.store(source, verified, messages)
-    except SignatureRefused:
+    except SignatureRefused as refused:
+        # Once the signature held, only a used nonce is refused: a replay.
+        reason: Reason = "replay" if verified is not None else _reason(refused)
         SIGNATURE_FAILURES.labels(source=name).inc()
+        count_refusal(cast(Gateway, gateway.kind), reason)
         return error_response(
             401, "bad_signature", "the request signature is not valid"
         )
@@ -62,6 +82,10 @@ async def receive_sms(kind: str, name: str, request: Request) -> Response:
     return JSONResponse({"ok": True, "stored": count})
 
 
+def _reason(refused: SignatureRefused) -> Reason:
+    return "stale" if isinstance(refused, StaleTimestamp) else "bad_signature"
+
+
 async def _inbound(
     request: Request, public_url: str, source: str
 ) -> InboundRequest | None:
@@ -71,9 +95,12 @@ async def _inbound(
 
     form: dict[str, str] = {}
     content_type = request.headers.get("content-type", "")
-    if content_type.startswith(
-        ("application/x-www-form-urlencoded", "multipart/form-data")
-    ):
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        # The standard library's parser: Starlette's costs more than the rest
+        # of a webhook's own work, and a form of a few fields needs none of it.
+        decoded = body.decode("utf-8", errors="replace")
+        form = dict(parse_qsl(decoded, keep_blank_values=True))
+    elif content_type.startswith("multipart/form-data"):
         parsed = await request.form()
         form = {key: str(value) for key, value in parsed.items()}
 

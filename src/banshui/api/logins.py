@@ -12,6 +12,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from banshui.api.deps import CurrentTenant, runtime_of
+from banshui.core.addresses import client_of
 from banshui.login.engine import LoginEngine
 from banshui.login.requests import create_login, events_of, get_login, view
 from banshui.login.status import FINAL
@@ -130,8 +131,13 @@ async def follow_login(
                 try:
                     current = await asyncio.wait_for(queue.get(), 15)
                 except TimeoutError:
-                    yield ": keep-alive\n\n"
-                    continue
+                    # The process serving the login tells every other one of
+                    # its changes; should a word be lost, the database has it.
+                    latest = view(await get_login(db, login_id, tenant.id))
+                    if latest["status"] == current["status"]:
+                        yield ": keep-alive\n\n"
+                        continue
+                    current = latest
                 yield _event(current)
 
     return StreamingResponse(stream(), media_type="text/event-stream")
@@ -139,7 +145,7 @@ async def follow_login(
 
 @router.get("/{login_id}/session", response_model=SessionView)
 async def take_session(login_id: str, tenant: CurrentTenant, request: Request) -> Any:
-    client = request.client.host if request.client else "unknown"
+    client = client_of(request)
     return await engine_of(request).session_for(
         login_id, tenant.id, actor=f"tenant:{tenant.id}@{client}"
     )
@@ -159,7 +165,7 @@ async def type_code(
     login_id: str, typed: TypedCode, tenant: CurrentTenant, request: Request
 ) -> Any:
     """A code a person typed: for an account whose code goes to their phone."""
-    client = request.client.host if request.client else "unknown"
+    client = client_of(request)
     login = await engine_of(request).type_code(
         login_id, tenant.id, typed.code, actor=f"tenant:{tenant.id}@{client}"
     )

@@ -17,7 +17,8 @@ from banshui.accounts.identity import mask_id_number
 from banshui.accounts.models import Enterprise
 from banshui.accounts.service import PersonRecord, Registry
 from banshui.accounts.uscc import region_name
-from banshui.api.deps import CurrentTenant, runtime_of
+from banshui.api.deps import CurrentTenant, RowId, runtime_of
+from banshui.core.addresses import client_of
 from banshui.core.errors import NotFound
 
 router = APIRouter(prefix="/api/v1", tags=["registry"])
@@ -170,7 +171,7 @@ def registry_of(request: Request) -> Registry:
 
 
 def actor_of(tenant_id: int, request: Request) -> str:
-    client = request.client.host if request.client else "unknown"
+    client = client_of(request)
     return f"tenant:{tenant_id}@{client}"
 
 
@@ -179,7 +180,11 @@ async def add_enterprise(
     body: EnterpriseIn, tenant: CurrentTenant, request: Request
 ) -> Any:
     made = await registry_of(request).add_enterprise(
-        tenant.id, body.tax_id, body.name, body.region
+        tenant.id,
+        body.tax_id,
+        body.name,
+        body.region,
+        actor=actor_of(tenant.id, request),
     )
     return _enterprise(made)
 
@@ -230,7 +235,7 @@ async def serve_enterprise(
 @router.patch("/enterprises/{tax_id}/accounts/{account_id}", response_model=EntryOut)
 async def change_service(
     tax_id: str,
-    account_id: int,
+    account_id: RowId,
     body: AccountPatch,
     tenant: CurrentTenant,
     request: Request,
@@ -250,7 +255,7 @@ async def change_service(
 
 @router.delete("/enterprises/{tax_id}/accounts/{account_id}", status_code=204)
 async def stop_serving(
-    tax_id: str, account_id: int, tenant: CurrentTenant, request: Request
+    tax_id: str, account_id: RowId, tenant: CurrentTenant, request: Request
 ) -> Response:
     await registry_of(request).stop_serving(
         tenant.id, tax_id, account_id, actor_of(tenant.id, request)
@@ -259,7 +264,7 @@ async def stop_serving(
 
 
 @router.get("/accounts/{account_id}", response_model=AccountOut)
-async def account(account_id: int, tenant: CurrentTenant, request: Request) -> Any:
+async def account(account_id: RowId, tenant: CurrentTenant, request: Request) -> Any:
     return (await registry_of(request).account_of(tenant.id, account_id)).as_json()
 
 
@@ -283,13 +288,13 @@ async def persons(tenant: CurrentTenant, request: Request) -> Any:
 
 
 @router.get("/persons/{person_id}", response_model=PersonOut)
-async def person(person_id: int, tenant: CurrentTenant, request: Request) -> Any:
+async def person(person_id: RowId, tenant: CurrentTenant, request: Request) -> Any:
     return _person(await registry_of(request).person_of(tenant.id, person_id))
 
 
 @router.put("/persons/{person_id}/password", status_code=204)
 async def change_password(
-    person_id: int, body: PasswordIn, tenant: CurrentTenant, request: Request
+    person_id: RowId, body: PasswordIn, tenant: CurrentTenant, request: Request
 ) -> Response:
     """R2: the password is the person's, so every account of theirs changes."""
     await registry_of(request).change_password(
@@ -303,7 +308,7 @@ async def change_password(
 
 @router.post("/persons/{person_id}/numbers", status_code=201, response_model=PersonOut)
 async def give_number(
-    person_id: int, body: NumberIn, tenant: CurrentTenant, request: Request
+    person_id: RowId, body: NumberIn, tenant: CurrentTenant, request: Request
 ) -> Any:
     """R1: the bureau has the number on this person now, and on nobody else."""
     registry = registry_of(request)

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from banshui.api.deps import CurrentTenant, runtime_of
+from banshui.api.deps import CurrentTenant, RowId, runtime_of
 from banshui.api.registry import actor_of
 from banshui.sync.models import Subscription
 from banshui.sync.queue import deliveries_of, retry_delivery
@@ -131,7 +131,7 @@ async def deliveries(
 
 @router.post("/{webhook_id}/deliveries/{delivery_id}/retry", response_model=DeliveryOut)
 async def retry(
-    webhook_id: str, delivery_id: int, tenant: CurrentTenant, request: Request
+    webhook_id: str, delivery_id: RowId, tenant: CurrentTenant, request: Request
 ) -> Any:
     """A failed delivery is tried again now, with a fresh round of retries."""
     runtime = runtime_of(request)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banshui.audit.models import AuditEntry
+from banshui.core.addresses import current_client
 from banshui.core.clock import Clock
 
 
@@ -17,9 +18,18 @@ def record(
     subject: str,
     detail: str | None = None,
 ) -> None:
-    """Add an entry; it commits with the change it describes, or not at all."""
+    """Add an entry; it commits with the change it describes, or not at all.
+
+    It notes the address of the request that led to it (None for the engine's own
+    rounds): work a request starts in a task carries the request's context along.
+    """
     session.add(
         AuditEntry(
-            at=clock.now(), actor=actor, action=action, subject=subject, detail=detail
+            at=clock.now(),
+            actor=actor,
+            action=action,
+            subject=subject,
+            detail=detail,
+            client=current_client(),
         )
     )

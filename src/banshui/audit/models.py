@@ -19,3 +19,5 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(60))
     subject: Mapped[str] = mapped_column(String(200))
     detail: Mapped[str | None] = mapped_column(Text)
+    # The address the change came from, behind a trusted proxy the forwarded one.
+    client: Mapped[str | None] = mapped_column(String(64))

@@ -15,7 +15,9 @@ from banshui.chat.answers import Answer, Refused
 from banshui.chat.parsing import Command, Unknown, Verb, WrongCount, parse
 from banshui.core.errors import InvalidInput
 from banshui.numbers.binding import (
+    AlreadyBound,
     BoundElsewhere,
+    BoundPhoneIsASubNumber,
     NotASubNumber,
     NotBound,
     UnknownNumber,
@@ -25,12 +27,18 @@ from banshui.numbers.binding import (
 )
 from banshui.numbers.customers import customer_for_key, secret_matches
 from banshui.numbers.models import Customer, Number
-from banshui.numbers.phones import normalize_mobile
+from banshui.numbers.phones import mask, normalize_mobile
 from banshui.runtime import Runtime
 
 
-async def answer(runtime: Runtime, text: str, actor: str) -> Answer:
-    """The reply to one message: every text gets one; only storage failures raise."""
+async def answer(
+    runtime: Runtime, text: str, actor: str, replace: bool = False
+) -> Answer:
+    """The reply to one message: every text gets one; only storage failures raise.
+
+    ``replace`` lets 绑定小号 change an existing binding (``banshui bind
+    --replace``); through the robot a binding is changed by unbinding first.
+    """
     parsed = parse(text)
     if isinstance(parsed, Unknown):
         return Answer(text=answers.help_text(), ok=False)
@@ -40,20 +48,24 @@ async def answer(runtime: Runtime, text: str, actor: str) -> Answer:
         )
 
     try:
-        return await _carry_out(runtime, parsed, actor)
+        return await _carry_out(runtime, parsed, actor, replace)
     except Refused as refused:
         return answers.refusal(parsed.verb, refused.reason)
 
 
-async def _carry_out(runtime: Runtime, command: Command, actor: str) -> Answer:
+async def _carry_out(
+    runtime: Runtime, command: Command, actor: str, replace: bool
+) -> Answer:
     if command.verb is Verb.BIND:
-        return await _bind(runtime, command.fields, actor)
+        return await _bind(runtime, command.fields, actor, replace)
     if command.verb is Verb.UNBIND:
         return await _unbind(runtime, command.fields[0], actor)
     return await _query(runtime, command.fields[0])
 
 
-async def _bind(runtime: Runtime, fields: tuple[str, ...], actor: str) -> Answer:
+async def _bind(
+    runtime: Runtime, fields: tuple[str, ...], actor: str, replace: bool
+) -> Answer:
     tax_field, key_field, secret_field, phone_field, number_field = fields
     tax_id = _tax_id(tax_field)
     customer = await _customer(runtime, key_field)
@@ -72,7 +84,12 @@ async def _bind(runtime: Runtime, fields: tuple[str, ...], actor: str) -> Answer
             bound_phone=phone,
             tax_id=tax_id,
             actor=actor,
+            replace=replace,
         )
+    except AlreadyBound as bound:
+        raise Refused(_already_bound(number, bound)) from None
+    except BoundPhoneIsASubNumber:
+        raise Refused(f"真实手机号 {phone} 是小号，不是本人手机") from None
     except BoundElsewhere:
         raise Refused(f"小号 {number} 已绑定其他客户，请先解绑小号") from None
     except NotASubNumber:
@@ -81,6 +98,14 @@ async def _bind(runtime: Runtime, fields: tuple[str, ...], actor: str) -> Answer
         ) from None
 
     return answers.bound(done.view, done.changed)
+
+
+def _already_bound(number: str, bound: AlreadyBound) -> str:
+    phone = mask(bound.bound_phone) if bound.bound_phone else "无"
+    return (
+        f"小号 {number} 已绑定真实手机号 {phone}、税号 {bound.tax_id or '无'}；"
+        f"如需更换，请先发送 解绑小号#{number}（本机可用 banshui bind --replace）"
+    )
 
 
 async def _unbind(runtime: Runtime, number_field: str, actor: str) -> Answer:

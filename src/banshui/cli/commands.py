@@ -1,4 +1,4 @@
-"""The core commands: serve, sim, demo, parse, tenants, sources, login, db."""
+"""The core commands: serve, sim, demo, parse, tenants, sources, db."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from typing import Annotated, Any
 
 import typer
 
+from banshui.access_log import AccessLog, log_config
 from banshui.accounts.tenants import add_tenant
 from banshui.cli.main import Json, app, db_app, run, settings, source_app, tenant_app
 from banshui.cli.output import emit_json, err, fail, out, table
-from banshui.core.db import is_sqlite
 from banshui.core.migrate import upgrade
+from banshui.core.settings import SIMULATOR_TOKEN_FILE, simulator_admin_token
 from banshui.runtime import build_runtime
 from banshui.sms.extraction import extract
 from banshui.sms.sources import add_source, webhook_url
@@ -27,23 +28,54 @@ def serve(
     workers: Annotated[
         int, typer.Option(min=1, help="API processes (PostgreSQL).")
     ] = 1,
+    engine: Annotated[
+        bool | None,
+        typer.Option(
+            "--engine/--no-engine",
+            help="Run the engine here (BANSHUI_ENGINE); off when `banshui worker` "
+            "processes serve the logins (PostgreSQL).",
+        ),
+    ] = None,
 ) -> None:
     """API, console, webhooks, engine and (unless switched off) the simulator."""
     import uvicorn
 
     from banshui.app import create_app
+    from banshui.cli.processes import refuse_one_process_only
 
     public = os.environ.get("BANSHUI_PUBLIC_URL") or f"http://{_dialable(host)}:{port}"
-    config = settings(public_url=public)
+    # In the environment too: each process of --workers reads its settings there.
+    os.environ["BANSHUI_PUBLIC_URL"] = public
+    if engine is not None:
+        os.environ["BANSHUI_ENGINE"] = "on" if engine else "off"
+    config = settings()
+    refuse_one_process_only(config, workers)
     if workers > 1:
-        if is_sqlite(config.database_url):
-            fail(
-                "--workers needs PostgreSQL: SQLite serves one process "
-                "(set BANSHUI_DATABASE_URL to a postgresql:// URL)"
-            )
-        fail("--workers is not available yet: run one process per port behind a proxy")
+        uvicorn.run(
+            "banshui.cli.processes:served_app",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_level="info",
+            log_config=log_config(),
+            access_log=False,
+            proxy_headers=False,
+        )
+        return
 
-    uvicorn.run(create_app(config), host=host, port=port, log_level="info")
+    # proxy_headers off: the app believes only BANSHUI_TRUSTED_PROXIES.
+    # uvicorn's access log shows query strings (a GET webhook's code and
+    # signature): banshui's own leaves them out.
+    uvicorn.run(
+        AccessLog(create_app(config)),
+        host=host,
+        port=port,
+        log_level="info",
+        log_config=log_config(),
+        access_log=False,
+        proxy_headers=False,
+    )
 
 
 @app.command()
@@ -57,8 +89,24 @@ def sim(
 
     from banshui.simulator import SimConfig, create_app
 
+    config = settings()
+    token = simulator_admin_token(config)
+    where = "BANSHUI_SIMULATOR_ADMIN_TOKEN"
+    if "simulator_admin_token" not in config.model_fields_set:
+        where = str(config.var_dir / SIMULATOR_TOKEN_FILE)
+    err.print(
+        f"the admin API takes the bearer token in {where}",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
     uvicorn.run(
-        create_app(SimConfig(seed=seed)), host=host, port=port, log_level="info"
+        AccessLog(create_app(SimConfig(seed=seed), admin_token=token)),
+        host=host,
+        port=port,
+        log_level="info",
+        log_config=log_config(),
+        access_log=False,
     )
 
 
@@ -150,9 +198,12 @@ def source_add(
 ) -> None:
     """Register an inbound gateway and print its webhook URL."""
     slots = dict(_slot(item) for item in sim_slot or [])
+    config = settings()
+    # The server's address is known here only when BANSHUI_PUBLIC_URL says it.
+    base_known = "public_url" in config.model_fields_set
+    public_url = public_url or _pinned_url(kind, name, config.public_url, base_known)
 
     async def work() -> Any:
-        config = settings()
         await asyncio.to_thread(upgrade, config.database_url)
         runtime = build_runtime(config)
         try:
@@ -172,6 +223,14 @@ def source_add(
 
     source, base = run(work)
     url = source.public_url or webhook_url(base, source.kind, source.name)
+    if source.public_url is None and not base_known:
+        err.print(
+            f"note: BANSHUI_PUBLIC_URL is not set, so this URL assumes `banshui "
+            f"serve` at {base}, which only this machine can reach; set it to the "
+            "address the gateway dials",
+            highlight=False,
+            markup=False,
+        )
     if as_json:
         emit_json(
             {
@@ -203,6 +262,9 @@ def _print_demo(result: dict[str, Any]) -> None:
         f"sms_manual {result['sms_manual']} · violations {result['violations']} · "
         f"ok {str(result['ok']).lower()}"
     )
+    for login in result["logins"]:
+        for failed in login.get("failed_asks", []):
+            out.print(f"step {login['step']}: asked again after: {failed['reason']}")
     for item in result["sms_beyond_table"]:
         causes = "; ".join(item["explained_by"]) or "no fault explains it"
         out.print(f"step {item['step']}: {item['sms']} SMS beyond the table: {causes}")
@@ -220,6 +282,22 @@ def _text_field(line: str, number: int) -> str:
     return str(value["text"])
 
 
+def _pinned_url(kind: str, name: str, base: str, base_known: bool) -> str | None:
+    """The URL a Twilio source is checked against: the one printed for it.
+
+    Twilio signs the URL it calls, so the server must check against exactly the
+    URL given to Twilio, not one it guesses from its own host and port.
+    """
+    if kind != "twilio":
+        return None
+    if not base_known:
+        fail(
+            "twilio signs the URL it calls: give --public-url, or set "
+            "BANSHUI_PUBLIC_URL to the address banshui is reached at (public_url)"
+        )
+    return webhook_url(base, kind, name)
+
+
 def _slot(item: str) -> tuple[str, str]:
     slot, sep, number = item.partition("=")
     if not sep or not slot or not number:
@@ -230,69 +308,3 @@ def _slot(item: str) -> tuple[str, str]:
 def _dialable(host: str) -> str:
     # A wildcard address is for listening; the simulator must dial a real one.
     return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
-
-
-@app.command()
-def login(
-    tax_id: Annotated[str, typer.Argument(help="The enterprise's 统一社会信用代码.")],
-    business: Annotated[str, typer.Option(help="receive or issue.")],
-    server: Annotated[
-        str, typer.Option(help="The banshui server.")
-    ] = "http://127.0.0.1:8000",
-    api_key: Annotated[
-        str | None, typer.Option(help="Tenant API key (or BANSHUI_API_KEY).")
-    ] = None,
-    account_id: Annotated[int | None, typer.Option(help="Use this account.")] = None,
-    release: Annotated[
-        bool, typer.Option("--release", help="Release the lease once it succeeded.")
-    ] = False,
-    as_json: Json = False,
-) -> None:
-    """Ask a running server for a session and show its progress live."""
-    import httpx
-
-    from banshui.client import ApiError, BanshuiClient
-
-    key = api_key or os.environ.get("BANSHUI_API_KEY")
-    if not key:
-        fail("give the tenant API key with --api-key or BANSHUI_API_KEY")
-    if business not in ("receive", "issue"):
-        fail(f"--business {business!r}: must be receive or issue")
-
-    async def follow() -> dict[str, Any]:
-        async with BanshuiClient(server, str(key)) as client:
-            asked = await client.ask_login(tax_id, business, account_id)
-            err.print(f"login {asked['id']}: {asked['status']}", highlight=False)
-            final = asked
-            async for final in client.follow(asked["id"]):
-                err.print(f"  {final['status']}" + _why(final), highlight=False)
-                if final["status"] == "succeeded":
-                    break
-            if release and final["status"] == "succeeded":
-                await client.release(asked["id"])
-                err.print("  released", highlight=False)
-            return final
-
-    try:
-        final = asyncio.run(follow())
-    except ApiError as error:
-        where = f" ({error.field})" if error.field else ""
-        fail(f"{error}{where}")
-    except (OSError, httpx.HTTPError) as error:
-        fail(f"cannot reach {server}: {type(error).__name__}")
-
-    if as_json:
-        emit_json(final)
-    else:
-        _print_login(final)
-    raise typer.Exit(0 if final["status"] == "succeeded" else 1)
-
-
-def _why(login: dict[str, Any]) -> str:
-    return f": {login['reason']}" if login.get("reason") else ""
-
-
-def _print_login(login: dict[str, Any]) -> None:
-    fields = ["id", "status", "reason", "tax_id", "business", "account_id", "number"]
-    fields += ["sms_used", "switched", "lease_expires_at"]
-    table("login", ["field", "value"], [[name, login.get(name)] for name in fields])

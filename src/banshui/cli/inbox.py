@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 import typer
-from rich.markup import escape
 
 from banshui.audit.log import record
 from banshui.cli.main import Json, app, run, settings
@@ -21,6 +20,7 @@ from banshui.core.migrate import upgrade
 from banshui.numbers.phones import normalize_mobile
 from banshui.query.pins import set_pin
 from banshui.runtime import Runtime, build_runtime
+from banshui.sms.extraction import SmsKind
 from banshui.sms.models import InboundSms
 
 _T = TypeVar("_T")
@@ -105,16 +105,32 @@ def _row(sms: InboundSms) -> dict[str, Any]:
         "sender": sms.sender,
         "code": sms.code,
         "kind": sms.kind,
+        "from_bureau": sms.from_bureau,
         "claimed": sms.claimed_by is not None,
         "text": sms.text,
     }
 
 
 def _table_row(sms: InboundSms) -> list[Any]:
-    # Senders and texts are opaque: brackets in them must not read as Rich markup.
+    # Senders and texts are opaque: the table prints them as data, never markup
+    # nor terminal controls.
     claimed = "yes" if sms.claimed_by else ""
-    sender, text = escape(sms.sender), escape(sms.text)
-    return [sms.id, _local(sms.received_at), sender, sms.code, sms.kind, claimed, text]
+    return [
+        sms.id,
+        _local(sms.received_at),
+        sms.sender,
+        sms.code,
+        _kind(sms),
+        claimed,
+        sms.text,
+    ]
+
+
+def _kind(sms: InboundSms) -> str:
+    """The kind, and a warning when the bureau's words come from another sender."""
+    if sms.kind == SmsKind.BUREAU_LOGIN and not sms.from_bureau:
+        return f"{sms.kind} (NOT from a bureau sender: never used)"
+    return sms.kind
 
 
 def _local(at: datetime) -> str:

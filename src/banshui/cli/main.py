@@ -66,8 +66,10 @@ from banshui.cli import (  # noqa: E402
     commands,  # noqa: F401
     forwarding,  # noqa: F401
     inbox,  # noqa: F401
+    logins,  # noqa: F401
     numbers,  # noqa: F401
     operators,  # noqa: F401
+    processes,  # noqa: F401
 )
 
 

@@ -13,7 +13,7 @@ import typer
 from banshui.chat.commands import answer
 from banshui.chat.senders import allow, deny, list_senders
 from banshui.cli.main import Json, app, run, settings
-from banshui.cli.output import emit_json, err, fail, table
+from banshui.cli.output import emit_json, err, fail, plain, table
 from banshui.core.migrate import upgrade
 from banshui.numbers.binding import (
     WARNING_DAYS,
@@ -23,6 +23,7 @@ from banshui.numbers.binding import (
 )
 from banshui.numbers.customers import add_customer, list_customers
 from banshui.numbers.phones import mask
+from banshui.printable import printable
 from banshui.runtime import Runtime, build_runtime
 
 customer_app = typer.Typer(help="Customers the sub-numbers are sold to.")
@@ -150,18 +151,25 @@ def bind_command(
         ),
     ],
     as_json: Json = False,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Let 绑定小号 change the real phone or 税号 a sub-number is bound to.",
+        ),
+    ] = False,
 ) -> None:
     """The ops chat command, run by an operator on this machine; exit 1 if refused."""
 
     async def work(runtime: Runtime) -> Any:
-        return await answer(runtime, text, actor="cli")
+        return await answer(runtime, text, actor="cli", replace=replace)
 
     replied = _run(work)
     if as_json:
         emit_json({"ok": replied.ok, "changed": replied.changed, "text": replied.text})
     else:
         # Plain text, not Rich: a table-width wrap would break the answer's lines.
-        sys.stdout.write(replied.text + "\n")
+        sys.stdout.write(printable(replied.text, keep="\n") + "\n")
     raise typer.Exit(0 if replied.ok else 1)
 
 
@@ -174,7 +182,7 @@ def chat_allow(sender: str) -> None:
 
     allowed = _run(work)
     state = "allowed" if allowed.new else "was allowed already"
-    err.print(f"{allowed.sender} {state}", highlight=False, markup=False)
+    err.print(plain(f"{allowed.sender} {state}"), highlight=False)
 
 
 @chat_app.command("deny")
@@ -185,7 +193,7 @@ def chat_deny(sender: str) -> None:
         await deny(runtime.db, runtime.clock, sender, actor="cli")
 
     _run(work)
-    err.print(f"{sender.strip()} may no longer give commands", highlight=False)
+    err.print(plain(f"{sender.strip()} may no longer give commands"), highlight=False)
 
 
 @chat_app.command("list")

@@ -82,7 +82,7 @@ def user_list(as_json: Json = False) -> None:
     if as_json:
         emit_json(rows)
         return
-    columns = ["id", "name", "role", "tenant", "locked_until"]
+    columns = ["id", "name", "role", "tenant", "disabled", "locked_until"]
     table("operators", columns, [[row[c] for c in columns] for row in rows])
 
 
@@ -106,6 +106,7 @@ def _row(operator: Operator, tenant: str | None) -> dict[str, Any]:
         "role": operator.role,
         "role_label": LABELS[Role(operator.role)],
         "tenant": tenant,
+        "disabled": operator.disabled,
         "locked_until": operator.locked_until.isoformat()
         if operator.locked_until
         else None,

@@ -9,6 +9,7 @@ from alembic.config import Config
 from sqlalchemy import create_engine, pool, text
 
 from banshui.core.db import is_sqlite, sync_url
+from banshui.core.private_files import private_sqlite_file
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -26,7 +27,7 @@ def alembic_config(url: str) -> Config:
 def upgrade(url: str) -> None:
     """Bring the database to the newest revision; safe from several processes."""
     if is_sqlite(url):
-        _ensure_sqlite_folder(url)
+        private_sqlite_file(url)
 
     engine = create_engine(sync_url(url), poolclass=pool.NullPool)
     with engine.begin() as connection:
@@ -39,11 +40,3 @@ def upgrade(url: str) -> None:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
     engine.dispose()
-
-
-def _ensure_sqlite_folder(url: str) -> None:
-    from sqlalchemy.engine import make_url
-
-    database = make_url(url).database
-    if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import os
 import secrets
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from banshui.core.private_files import private_dir
 
 KEY_BYTES = 32
+SIMULATOR_TOKEN_FILE = "simulator-admin-token"
+# 12366 is the tax service hotline; the bureau's SP numbers end in it.
+DEFAULT_BUREAU_SENDERS = ("12366", "106*12366")
 
 
 class SettingsError(Exception):
@@ -23,6 +29,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BANSHUI_", extra="ignore")
 
     database_url: str = "sqlite:///./var/banshui.db"
+    # PostgreSQL connections each process keeps open, and opens beyond them at
+    # a peak; with two more of its own for LISTEN/NOTIFY (docs/deploy.md).
+    database_pool_size: int = Field(default=5, ge=1, le=500)
+    database_max_overflow: int = Field(default=10, ge=0, le=500)
     var_dir: Path = Path("./var")
     secret_key: SecretStr | None = None
     secret_key_file: Path | None = None
@@ -30,6 +40,9 @@ class Settings(BaseSettings):
     chat_token: SecretStr | None = None
     chat_token_file: Path | None = None
     driver: Literal["http", "browser"] = "http"
+    # Region profiles (*.toml) to use instead of the shipped ones, which describe
+    # the simulator's regions (drivers/profiles/).
+    profiles_dir: Path | None = None
     simulator: Literal["on", "off"] = "on"
     simulator_url: str | None = None
     # With the simulator embedded, seed both sides with the demo cast.
@@ -45,6 +58,20 @@ class Settings(BaseSettings):
     # How long a bureau code lives: a number whose awaited code did not come gets
     # no new code for this long, since the late one may still arrive (§5.6).
     code_valid_seconds: float = Field(default=300.0, ge=0, le=3_600)
+    # Whether this process runs the engine (logins, lease expiry, keep-alive):
+    # off in API processes when ``banshui worker`` processes serve the logins.
+    engine: Literal["on", "off"] = "on"
+    # Login requests one engine process works on at once; more wait queued.
+    engine_concurrency: int = Field(default=200, ge=1, le=10_000)
+    # Reverse proxies believed about X-Forwarded-For: addresses or CIDRs, comma
+    # separated. None by default, so no client can name its own address.
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
+    # Senders whose SMS are the bureau's, comma separated; '*' stands for any
+    # digits. A code from any other sender is kept but never used to log in.
+    bureau_senders: Annotated[tuple[str, ...], NoDecode] = DEFAULT_BUREAU_SENDERS
+    # The simulator's admin API answers only to this bearer token; without one, a
+    # token is made into the var dir on first use.
+    simulator_admin_token: SecretStr | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -59,6 +86,52 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/") if value else value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        networks = []
+        for entry in value:
+            try:
+                networks.append(str(ipaddress.ip_network(entry, strict=False)))
+            except ValueError:
+                raise ValueError(
+                    f"{entry!r} is not an IP address or network (10.0.0.0/8)"
+                ) from None
+        return tuple(networks)
+
+    @field_validator("simulator_admin_token")
+    @classmethod
+    def _long_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().strip()) < 16:
+            raise ValueError("must be at least 16 characters")
+        return value
+
+    @field_validator("bureau_senders", mode="before")
+    @classmethod
+    def _sender_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("bureau_senders")
+    @classmethod
+    def _sender_patterns(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("must name at least one sender, such as 12366")
+        for pattern in value:
+            if not pattern.strip("*").strip() or any(c in pattern for c in "?[] "):
+                raise ValueError(
+                    f"{pattern!r} is not a sender: write digits, with '*' for any"
+                )
+        return value
 
     @property
     def simulator_embedded(self) -> bool:
@@ -89,6 +162,8 @@ def load_secret_key(settings: Settings) -> bytes:
     if settings.secret_key_file is not None:
         return _read_key_file(settings.secret_key_file, "BANSHUI_SECRET_KEY_FILE")
 
+    # The var dir holds the key (and by default the database): its owner's only.
+    private_dir(settings.var_dir)
     path = settings.var_dir / "secret.key"
     if not path.exists():
         _write_new_key(path)
@@ -113,13 +188,34 @@ def _read_key_file(path: Path, name: str) -> bytes:
     return _decode_key(text, name)
 
 
+def simulator_admin_token(settings: Settings) -> str:
+    """The simulator's admin token: from the variable, or made into the var dir once.
+
+    ``banshui serve`` and ``banshui sim`` on one machine share the var dir, and
+    so the token; its file is the owner's alone.
+    """
+    if settings.simulator_admin_token is not None:
+        return settings.simulator_admin_token.get_secret_value()
+
+    private_dir(settings.var_dir)
+    path = settings.var_dir / SIMULATOR_TOKEN_FILE
+    if not path.exists():
+        _write_new_secret(path, secrets.token_urlsafe(32))
+    try:
+        return path.read_text().strip()
+    except OSError as error:
+        raise SettingsError(f"cannot read {path}: {error.strerror}") from None
+
+
 def _write_new_key(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    encoded = base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode()
-    # O_EXCL: two processes starting at once must not write two different keys.
+    _write_new_secret(path, base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode())
+
+
+def _write_new_secret(path: Path, text: str) -> None:
+    # O_EXCL: two processes starting at once must not write two different ones.
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         return
     with os.fdopen(fd, "w") as handle:
-        handle.write(encoded + "\n")
+        handle.write(text + "\n")

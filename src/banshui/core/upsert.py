@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
+from sqlalchemy import Insert, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from banshui.core.db import Base
 
@@ -14,14 +17,53 @@ async def insert_ignoring_conflict(
     session: AsyncSession, model: type[Base], values: dict[str, Any]
 ) -> int | None:
     """Insert a row unless a unique key already holds it; the new id, or None."""
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    table = model.__table__
-    statement = (
-        module.insert(table)
-        .values(**values)
-        .on_conflict_do_nothing()
-        .returning(table.c.id)
-    )
-    result = await session.execute(statement)
+    statement = _ignoring_conflict(session.get_bind().dialect.name, _table(model))
+    result = await session.execute(statement, values)
     return result.scalar_one_or_none()
+
+
+def insert_ignoring_conflict_sync(
+    session: Session, model: type[Base], values: dict[str, Any]
+) -> int | None:
+    """``insert_ignoring_conflict`` for work run in one trip (``run_transaction``)."""
+    statement = _ignoring_conflict(session.get_bind().dialect.name, _table(model))
+    return session.execute(statement, values).scalar_one_or_none()
+
+
+def insert_new_rows(
+    session: Session,
+    model: type[Base],
+    rows: list[dict[str, Any]],
+    returning: tuple[str, ...],
+) -> list[tuple[Any, ...]]:
+    """The rows no unique key holds yet, inserted in one statement.
+
+    The answer holds the ``returning`` columns of the rows inserted, none for
+    the others; of rows that share a key, only the first is inserted.
+    """
+    if not rows:
+        return []
+    # Straight through the connection: the session's ORM layer would add a
+    # third to the cost of a statement that loads no objects.
+    connection = session.connection()
+    statement = _ignoring_conflict(connection.dialect.name, _table(model), returning)
+    return [tuple(row) for row in connection.execute(statement, rows)]
+
+
+@cache
+def _ignoring_conflict(
+    dialect: str, table: Table, returning: tuple[str, ...] = ("id",)
+) -> Insert:
+    # Built once, the values passed as parameters: building a statement around
+    # its values costs far more than running it.
+    if dialect == "postgresql":
+        statement: Insert = postgresql.insert(table).on_conflict_do_nothing()
+    else:
+        statement = sqlite.insert(table).on_conflict_do_nothing()
+    return statement.returning(*(table.c[name] for name in returning))
+
+
+def _table(model: type[Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table

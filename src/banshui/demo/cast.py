@@ -16,6 +16,7 @@ from sqlalchemy import select
 from banshui.accounts.models import Tenant
 from banshui.accounts.service import Registry, Service
 from banshui.accounts.tenants import add_tenant
+from banshui.core.settings import Settings, simulator_admin_token
 from banshui.runtime import Runtime
 from banshui.sms.models import Source
 from banshui.sms.sources import SECRET_PURPOSE, add_source, webhook_url
@@ -103,6 +104,11 @@ async def seed_banshui(runtime: Runtime) -> Seeded:
     issue = [Service(D.tax_id, "09", "issue", is_default=True)]
     await registry.add_account(tenant_id, li.id, S3, issue, actor="demo")
     return Seeded(tenant_id=tenant_id, api_key=made.api_key)
+
+
+def simulator_admin_headers(settings: Settings) -> dict[str, str]:
+    """What a request to the simulator's admin API carries (its bearer token)."""
+    return {"Authorization": f"Bearer {simulator_admin_token(settings)}"}
 
 
 async def seed_simulator(

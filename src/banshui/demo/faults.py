@@ -6,11 +6,17 @@ that came after its login stopped waiting, a 5xx that kept a code from going
 out, a 5xx that lost the session a step had opened, or a code the bureau
 refused after the carrier mangled its order. Each explanation is one fault the
 simulator recorded; none is counted twice.
+
+A step may take more than one ask: the engine gives a login one fresh code, and
+a login whose codes the carrier lost twice fails, saying so; the demo then asks
+again, as a business system does (at most ``ASKS`` times). The SMS of every ask
+count towards the step, and are explained the same way.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +46,9 @@ HAND_LOGIN_FAULTS = {**FAULTS, "sms_lose": 0.0}
 # lost (longer than any delay above), so it ends within about a minute.
 CODE_TIMEOUT_SECONDS = 5.0
 CODE_VALID_SECONDS = 10.0
+# A step's login is asked for at most this often: a business system asks again
+# for a login that failed (two codes lost in a row, say), and so does the demo.
+ASKS = 3
 
 LATE = ("sms_delay_ms", "sms_reorder")
 MANGLED = ("sms_duplicate", "sms_reorder", "sms_delay_ms")
@@ -104,12 +113,16 @@ def consumed_twice(taken: dict[tuple[str, str], list[Taken]]) -> int:
 
 
 def explanations(
-    login_id: str,
+    asks: Sequence[str],
     fired: list[dict[str, Any]],
     sms: list[dict[str, Any]],
     taken: dict[tuple[str, str], list[Taken]],
 ) -> list[str]:
-    """The faults of one step that each cost it a code, one sentence apiece."""
+    """The faults of one step that each cost it a code, one sentence apiece.
+
+    ``asks`` are the logins the step asked for, in order; the code that worked
+    is the last one the last of them took.
+    """
     found = [*_outages(fired)]
     on_sms: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for item in fired:
@@ -117,9 +130,9 @@ def explanations(
             on_sms[int(item["sms_id"])].append(item)
 
     banshui = [item for item in sms if item["cause"] == "banshui"]
-    last = _last_taken(login_id, banshui, taken)
+    last = _last_taken(asks[-1], banshui, taken) if asks else None
     for item in banshui:
-        cause = _cost_of(login_id, item, on_sms[int(item["id"])], taken, last)
+        cause = _cost_of(set(asks), item, on_sms[int(item["id"])], taken, last)
         if cause is not None:
             found.append(cause)
     return found
@@ -145,7 +158,7 @@ def _outages(fired: list[dict[str, Any]]) -> list[str]:
 
 
 def _cost_of(
-    login_id: str,
+    asks: set[str],
     sms: dict[str, Any],
     faults: list[dict[str, Any]],
     taken: dict[tuple[str, str], list[Taken]],
@@ -163,7 +176,7 @@ def _cost_of(
     if not takers and late:
         return f"{late[0]['detail']}: the code came after its login stopped waiting"
     mangled = [kinds[name] for name in MANGLED if name in kinds]
-    if login_id in takers and int(sms["id"]) != last and mangled:
+    if takers & asks and int(sms["id"]) != last and mangled:
         return f"{mangled[0]['detail']}: the bureau refused the code"
     return None
 

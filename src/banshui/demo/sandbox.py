@@ -8,7 +8,12 @@ import os
 import httpx
 from fastapi import FastAPI
 
-from banshui.demo.cast import TENANT, seed_banshui, seed_simulator
+from banshui.demo.cast import (
+    TENANT,
+    seed_banshui,
+    seed_simulator,
+    simulator_admin_headers,
+)
 from banshui.runtime import Runtime
 
 logger = logging.getLogger(__name__)
@@ -20,7 +25,10 @@ async def set_up_sandbox(runtime: Runtime, sim_app: FastAPI) -> None:
     """Seed both sides; the demo tenant's key goes to a 0600 file, once."""
     seeded = await seed_banshui(runtime)
     transport = httpx.ASGITransport(app=sim_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://sim") as admin:
+    headers = simulator_admin_headers(runtime.settings)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://sim", headers=headers
+    ) as admin:
         await seed_simulator(runtime, admin, pinned=None, seed=1)
 
     if seeded.api_key is None:

@@ -27,6 +27,11 @@ class Failure(StrEnum):
     SESSION_ENDED = "session_ended"
     UNKNOWN_FLOW = "unknown_flow"
     UNAVAILABLE = "unavailable"  # time-out, 5xx, an answer we cannot read
+    # The site refused the envelope (2110-2115), or its answer did not open.
+    ENVELOPE = "envelope"
+    # The region's profile does not fit its site: a step it does not list, a
+    # client id the site refuses (2102), a selector that finds nothing.
+    PROFILE = "profile"
 
 
 TRANSIENT = {Failure.PERSON_NOT_FOUND, Failure.UNAVAILABLE}
@@ -89,6 +94,8 @@ class SessionHandle:
     tax_id: str
     identity_code: str
     enterprise_name: str = ""
+    # The region the session was opened in: which profile (and driver) it is of.
+    region: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +104,7 @@ class FaceCheck:
 
     face_check_id: str
     qr_url: str
+    region: str = ""
 
 
 @dataclass(frozen=True, slots=True)

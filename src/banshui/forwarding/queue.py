@@ -9,12 +9,14 @@ back to due, so the receiver may see an SMS twice but never loses one.
 from __future__ import annotations
 
 import random
+from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.orm import Session
 
 from banshui.core.clock import Clock
 from banshui.core.db import Database
@@ -24,6 +26,17 @@ from banshui.forwarding.models import Forward, ForwardChannel, ForwardRoute
 from banshui.numbers.models import Number
 
 MAX_ERROR = 500
+
+# Built once: it runs for every batch of SMS stored.
+ROUTES_OF_NUMBERS = (
+    select(
+        ForwardRoute.number, ForwardRoute.id, ForwardChannel.kind, Number.bound_phone
+    )
+    .join(ForwardChannel, ForwardChannel.id == ForwardRoute.channel_id)
+    .outerjoin(Number, Number.msisdn == ForwardRoute.number)
+    .where(ForwardRoute.number.in_(bindparam("numbers", expanding=True)))
+    .order_by(ForwardRoute.id)
+)
 
 
 class ForwardStatus(StrEnum):
@@ -56,34 +69,39 @@ class Backoff:
         return timedelta(seconds=delay * (1 + self.jitter * self.rng.random()))
 
 
-async def enqueue_forwards(
-    session: AsyncSession, clock: Clock, sms_id: int, number: str
-) -> int:
-    """In the SMS's own transaction: one forward per route of its number."""
-    routes = await session.execute(
-        select(ForwardRoute.id, ForwardChannel.kind, Number.bound_phone)
-        .join(ForwardChannel, ForwardChannel.id == ForwardRoute.channel_id)
-        .outerjoin(Number, Number.msisdn == ForwardRoute.number)
-        .where(ForwardRoute.number == number)
-    )
-    now = clock.now()
-    queued = 0
-    for route_id, kind, bound_phone in routes:
+def enqueue_forwards(
+    session: Session, now: datetime, stored: Sequence[tuple[int, str]]
+) -> Counter[int]:
+    """In the SMS's own transaction: one forward per route of each SMS's number.
+
+    ``stored`` holds (SMS id, number) pairs; the answer counts forwards per SMS.
+    """
+    numbers = sorted({number for _, number in stored})
+    if not numbers:
+        return Counter()
+
+    routes: dict[str, list[int]] = defaultdict(list)
+    found = session.connection().execute(ROUTES_OF_NUMBERS, {"numbers": numbers})
+    for number, route_id, kind, bound_phone in found:
         # An SMS channel sends only to the bound phone: unbound, nothing to send.
         if channel_for(kind).sends_sms and bound_phone is None:
             continue
-        session.add(
-            Forward(
-                sms_id=sms_id,
-                route_id=route_id,
-                status=ForwardStatus.DUE,
-                attempts=0,
-                due_at=now,
-                created_at=now,
-            )
+        routes[number].append(route_id)
+
+    forwards = [
+        Forward(
+            sms_id=sms_id,
+            route_id=route_id,
+            status=ForwardStatus.DUE,
+            attempts=0,
+            due_at=now,
+            created_at=now,
         )
-        queued += 1
-    return queued
+        for sms_id, number in stored
+        for route_id in routes[number]
+    ]
+    session.add_all(forwards)
+    return Counter(forward.sms_id for forward in forwards)
 
 
 async def claim_due(db: Database, clock: Clock, limit: int) -> list[int]:

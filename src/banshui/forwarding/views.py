@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from banshui.core.db import Database
 from banshui.core.errors import InvalidInput
@@ -44,9 +44,12 @@ class ForwardView:
 
 
 async def list_forwards(
-    db: Database, status: str | None = None, limit: int = 100
+    db: Database,
+    status: str | None = None,
+    limit: int = 100,
+    numbers: Select[str] | None = None,
 ) -> list[ForwardView]:
-    """The newest forwards first, of one status or all."""
+    """The newest forwards first, of one status or all; of ``numbers`` if given."""
     if status is not None and status not in STATUSES:
         raise InvalidInput(
             f"{status!r} is not one of {', '.join(STATUSES)}", field="status"
@@ -61,6 +64,8 @@ async def list_forwards(
     )
     if status is not None:
         query = query.where(Forward.status == status)
+    if numbers is not None:
+        query = query.where(ForwardRoute.number.in_(numbers))
 
     async with db.session() as session:
         rows = await session.execute(query)

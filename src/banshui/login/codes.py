@@ -20,7 +20,9 @@ class CodeSource(Protocol):
     """The wait interface (DESIGN §3): ``Inbox`` and ``RemoteCodes`` both speak it.
 
     A code asked for counts against the day from ``expect_code`` on; it is handed
-    to that expectation only, once; a wait that times out gives the code up.
+    to that expectation only, once; a wait that times out gives the code up. A
+    number awaits one code at a time: ``expect_code`` raises ``NumberAwaited``
+    while another waiter's code is awaited there.
     """
 
     async def expect_code(self, number: str, waiter: str) -> int: ...
@@ -32,6 +34,12 @@ class CodeSource(Protocol):
     async def withdraw(self, expectation_id: int) -> None: ...
 
     async def spent_today(self, number: str) -> int: ...
+
+
+class LocalCodes(CodeSource, Protocol):
+    """The inbox of this banshui: it also forgets the waits of stopped runs."""
+
+    async def give_up(self, waiter: str) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +55,7 @@ class CodeSources:
     """Each number's code source: its account's provider, else this inbox."""
 
     def __init__(
-        self, db: Database, vault: Vault, clock: Clock, local: CodeSource
+        self, db: Database, vault: Vault, clock: Clock, local: LocalCodes
     ) -> None:
         self._db = db
         self._vault = vault
@@ -81,6 +89,11 @@ class CodeSources:
             return None
         return Hosted(url=str(row[0]), app_key=row[1], app_secret_sealed=row[2])
 
+    async def give_up(self, waiter: str) -> None:
+        """A run that stopped awaits no code here any more (a provider's codes
+        are claimed by time, so nothing is held there)."""
+        await self._local.give_up(waiter)
+
     async def close(self) -> None:
         for client in self._clients:
             await client.close()
@@ -95,5 +108,5 @@ class CodeSources:
             secret = self._vault.open(hosted.app_secret_sealed, PROVIDER_SECRET_PURPOSE)
             client = ProviderClient(hosted.url, hosted.app_key, secret)
             self._clients.append(client)
-            remote = self._remote[key] = RemoteCodes(client, self._clock)
+            remote = self._remote[key] = RemoteCodes(client, self._db, self._clock)
         return remote

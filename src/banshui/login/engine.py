@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from banshui.accounts.models import Enterprise, Person
 from banshui.audit.log import record
+from banshui.core.bells import Bells
 from banshui.core.clock import Clock, as_utc
 from banshui.core.db import Database
 from banshui.core.errors import Conflict
@@ -19,13 +22,15 @@ from banshui.core.vault import Vault
 from banshui.drivers.base import BureauDriver, BureauError, Failure, Probe
 from banshui.events import Events, NoEvents
 from banshui.login.choice import NoAccount, Plan, choose_account
-from banshui.login.codes import CodeSource, CodeSources
+from banshui.login.codes import CodeSources, LocalCodes
+from banshui.login.dispatch import Dispatcher, LostLogin
 from banshui.login.feed import LoginFeed
 from banshui.login.fresh import FreshLogin, Parts
 from banshui.login.keepalive import idle_sessions
 from banshui.login.lanes import LaneKey, Lanes, NumberLocks
 from banshui.login.models import BureauSession, LoginEvent, LoginRequest
-from banshui.login.people import put_typed_code
+from banshui.login.natural_person import lane_person_id
+from banshui.login.people import TYPED_TOPIC, put_typed_code
 from banshui.login.progress import (
     LoginFailed,
     Outcome,
@@ -38,13 +43,18 @@ from banshui.login.progress import (
 from banshui.login.requests import get_login, view
 from banshui.login.resting import RestingNumbers
 from banshui.login.sessions import SessionStore
-from banshui.login.status import IN_FLIGHT, Status
+from banshui.login.status import FINAL, Status
 from banshui.metrics import LOGINS_FINISHED
 
 logger = logging.getLogger(__name__)
 
 # The keep-alive task looks for idle sessions at least this often.
 KEEPALIVE_LOOK_SECONDS = 30.0
+# A read or write a request cannot end without is tried again after these
+# pauses while the database does not answer, then every last one.
+STORE_RETRY_DELAYS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0)
+
+_T = TypeVar("_T")
 
 __all__ = ["LoginEngine", "LoginFailed"]
 
@@ -55,11 +65,12 @@ class LoginEngine:
         db: Database,
         clock: Clock,
         vault: Vault,
-        inbox: CodeSource,
+        inbox: LocalCodes,
         driver: BureauDriver,
         settings: Settings,
         sleep: Sleep = asyncio.sleep,
         events: Events | None = None,
+        bells: Bells | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -67,10 +78,10 @@ class LoginEngine:
         self._settings = settings
         self._sleep = sleep
         self._events: Events = events or NoEvents()
-        self._lanes = Lanes()
+        self._bells = bells if bells is not None else Bells()
+        self._lanes = Lanes(db, self._bells)
         self._sessions = SessionStore(db, vault, clock)
         self._sources = CodeSources(db, vault, clock, inbox)
-        self._typed: dict[str, asyncio.Event] = {}
         self._vault = vault
         self._fresh = FreshLogin(
             Parts(
@@ -86,34 +97,41 @@ class LoginEngine:
                 settings=settings,
                 sleep=sleep,
                 report=self._set,
-                typed=self._typed,
+                bells=self._bells,
                 warned=set(),
             )
         )
-        self._held: dict[str, LaneKey] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
         self._background: list[asyncio.Task[None]] = []
-        self.feed = LoginFeed()
+        self.feed = LoginFeed(self._bells)
+        self._dispatcher = Dispatcher(
+            db,
+            self._bells,
+            clock,
+            serve=self._run,
+            give_up=self._sources.give_up,
+            changed=lambda login: self.feed.publish(login.id, view(login)),
+            concurrency=settings.engine_concurrency,
+        )
 
     async def start(self) -> None:
-        """Pick up what a previous process left, then watch leases and sessions."""
-        await self._recover()
+        """Take up what stopped engines left, serve the queue, watch leases."""
+        await self._dispatcher.start()
         self._background = [
             asyncio.create_task(self._sweep_forever()),
             asyncio.create_task(self._keep_alive_forever()),
         ]
 
     async def stop(self) -> None:
-        tasks = [*self._tasks, *self._background]
+        tasks = self._background
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self._dispatcher.stop()
         await self._sources.close()
 
     def submit(self, login_id: str) -> None:
-        task = asyncio.create_task(self._run(login_id))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        """The request is in the database: the engine of any process claims it."""
+        self._dispatcher.ring()
 
     async def release(self, login_id: str, tenant_id: int) -> LoginRequest:
         login = await get_login(self._db, login_id, tenant_id)
@@ -135,9 +153,8 @@ class LoginEngine:
             code=code,
             actor=actor,
         )
-        wake = self._typed.get(login_id)
-        if wake is not None:
-            wake.set()
+        # The login waiting for it may be served by another process.
+        self._bells.ring(TYPED_TOPIC, login_id)
         return login
 
     async def session_for(
@@ -195,8 +212,11 @@ class LoginEngine:
         dropped = []
         for row in await idle_sessions(self._db, self._clock, seconds):
             # A lane in use (a login at work, or a lease) is not disturbed.
-            if self._lanes.busy(LaneKey(row.person_id, row.region)):
+            person = await lane_person_id(self._db, row.person_id)
+            if await self._lanes.busy(LaneKey(person, row.region)):
                 continue
+            if not await self._sessions.take_for_probe(row):
+                continue  # another engine probes it
             try:
                 probe = await self._probe(row)
             except BureauError as error:
@@ -218,24 +238,45 @@ class LoginEngine:
     # The run of one request.
 
     async def _run(self, login_id: str) -> None:
-        progress = await self._progress(login_id)
+        """Serve one request; whatever it meets, it ends failed or succeeded."""
+        progress = await self._until_stored(
+            login_id, "reading the request", lambda: self._progress(login_id)
+        )
         try:
             await self._serve(progress)
-        except asyncio.CancelledError:
+        except (asyncio.CancelledError, LostLogin):
             raise
-        except LoginFailed as failure:
-            self._release_lane(login_id)
-            await self._finish_failed(progress, str(failure))
-        except BureauError as error:
-            # Every step names its failure; this is the net under them.
-            self._release_lane(login_id)
-            await self._finish_failed(progress, kept_failing(error, "a login step"))
         except Exception as error:
-            logger.exception("login %s failed unexpectedly", login_id)
-            self._release_lane(login_id)
-            await self._finish_failed(
-                progress, f"internal error: {type(error).__name__}"
+            reason = _failure_reason(login_id, error)
+            await self._until_stored(
+                login_id,
+                "writing its failure",
+                lambda: self._finish_failed(progress, reason),
             )
+
+    async def _until_stored(
+        self, login_id: str, doing: str, step: Callable[[], Awaitable[_T]]
+    ) -> _T:
+        """A step the request cannot end without, tried until the database answers.
+
+        A busy SQLite (``database is locked``) or a lost PostgreSQL connection
+        passes; giving up would leave the request in flight for good.
+        """
+        pauses = iter(STORE_RETRY_DELAYS)
+        told = False
+        while True:
+            try:
+                return await step()
+            except OperationalError as error:
+                if not told:
+                    logger.warning(
+                        "login %s: %s failed (%s); trying again",
+                        login_id,
+                        doing,
+                        _database_words(error),
+                    )
+                    told = True
+            await self._sleep(next(pauses, STORE_RETRY_DELAYS[-1]))
 
     async def _progress(self, login_id: str) -> Progress:
         async with self._db.session() as session:
@@ -254,19 +295,23 @@ class LoginEngine:
 
     async def _serve(self, progress: Progress) -> None:
         plan = await self._plan(progress.login_id)
-        lane = LaneKey(plan.person.id, plan.enterprise.region)
+        region = plan.enterprise.region
+        # The lane is the natural person's, whichever tenant enrolled them (R4);
+        # the request records that person, so every process keys it alike.
+        lane = LaneKey(await lane_person_id(self._db, plan.person.id), region)
+        own = LaneKey(plan.person.id, region)  # this row's sessions
         await self._set(
             progress,
             Status.QUEUED,
             account_id=plan.account.id,
-            person_id=plan.person.id,
+            person_id=lane.person_id,
             region=lane.region,
         )
         await self._take_lane(progress, plan, lane)
 
-        outcome = await self._reuse(progress, plan, lane)
+        outcome = await self._reuse(progress, plan, own)
         if outcome is None:
-            outcome = await self._fresh.run(progress, plan, lane)
+            outcome = await self._fresh.run(progress, plan, own)
 
         lease = self._clock.now() + timedelta(seconds=self._settings.lease_seconds)
         await self._set(
@@ -294,17 +339,15 @@ class LoginEngine:
                 raise LoginFailed(str(error)) from None
 
     async def _take_lane(self, progress: Progress, plan: Plan, lane: LaneKey) -> None:
-        # No await between the check and taking a free lane: two requests asked
-        # at once must not both see it free, or the one that waits shows queued.
-        if self._lanes.busy(lane):
-            await self._set(progress, Status.WAITING_LANE)
+        if await self._lanes.take(lane, progress.login_id):
+            return
+        await self._set(progress, Status.WAITING_LANE)
         seconds = max(progress.remaining(self._clock), 0.0)
         if not await self._lanes.acquire(lane, progress.login_id, seconds):
             raise LoginFailed(
                 f"the deadline {progress.deadline_text()} passed while waiting for "
                 f"the lane of {plan.person.name} in region {lane.region} (R4)"
             )
-        self._held[progress.login_id] = lane
 
     async def _reuse(
         self, progress: Progress, plan: Plan, lane: LaneKey
@@ -367,8 +410,13 @@ class LoginEngine:
         if status is not Status.WAITING_PERSON:
             progress.person_step = None
         async with self._db.transaction() as session:
-            login = await session.get(LoginRequest, progress.login_id)
+            login = await session.get(
+                LoginRequest, progress.login_id, with_for_update=True
+            )
             assert login is not None
+            if login.worker_id != self._dispatcher.worker_id:
+                # Taken up by another engine: this run must not write over it.
+                raise LostLogin(progress.login_id)
             if login.status == Status.WAITING_PERSON != status:
                 # The person did their part: what they were asked is done.
                 login.reason, login.waiting_for = None, None
@@ -378,6 +426,8 @@ class LoginEngine:
             login.updated_at = now
             for name, value in fields.items():
                 setattr(login, name, value)
+            if status in FINAL:
+                login.holds_lane = False
             changed = (login.status, login.reason) != before
             if changed:
                 session.add(
@@ -386,6 +436,8 @@ class LoginEngine:
                     )
                 )
         progress.status = status
+        if status in FINAL:
+            self._lane_freed(login)  # held, or waited for: the next looks
         if changed:
             self.feed.publish(login.id, view(login))
 
@@ -402,8 +454,9 @@ class LoginEngine:
     async def _end_lease(
         self, login_id: str, status: Status, reason: str | None
     ) -> LoginRequest:
+        # Locked: a release and the sweeps of several processes may meet here.
         async with self._db.transaction() as session:
-            login = await session.get(LoginRequest, login_id)
+            login = await session.get(LoginRequest, login_id, with_for_update=True)
             assert login is not None
             if login.status != Status.SUCCEEDED:
                 return login
@@ -411,18 +464,18 @@ class LoginEngine:
             login.status = status
             login.reason = reason
             login.updated_at = now
+            login.holds_lane = False
             session.add(
                 LoginEvent(login_id=login_id, at=now, status=status, detail=reason)
             )
-        self._release_lane(login_id)
+        self._lane_freed(login)
         self.feed.publish(login_id, view(login))
         LOGINS_FINISHED.labels(status=status).inc()
         return login
 
-    def _release_lane(self, login_id: str) -> None:
-        lane = self._held.pop(login_id, None)
-        if lane is not None:
-            self._lanes.release(lane, login_id)
+    def _lane_freed(self, login: LoginRequest) -> None:
+        if login.person_id is not None and login.region is not None:
+            self._lanes.freed(LaneKey(login.person_id, login.region))
 
     def _lease_held(self, login: LoginRequest) -> bool:
         return (
@@ -450,28 +503,27 @@ class LoginEngine:
             except Exception:
                 logger.exception("keep-alive failed")
 
-    async def _recover(self) -> None:
-        """Leases survive a restart; requests cut short start again from the queue."""
-        async with self._db.session() as session:
-            rows = list(
-                await session.scalars(
-                    select(LoginRequest)
-                    .where(LoginRequest.status.in_([*IN_FLIGHT, Status.SUCCEEDED]))
-                    .order_by(LoginRequest.created_at)
-                )
-            )
-        for login in rows:
-            if login.status == Status.SUCCEEDED and self._lease_held(login):
-                lane = LaneKey(login.person_id or 0, login.region or "")
-                await self._lanes.acquire(lane, login.id)
-                self._held[login.id] = lane
-            elif login.status == Status.SUCCEEDED:
-                await self._end_lease(login.id, Status.EXPIRED, "the lease timed out")
-            else:
-                # A code typed for the flow that was cut short fits no new one.
-                progress = await self._progress(login.id)
-                await self._set(progress, Status.QUEUED, typed_code_sealed=None)
-                self.submit(login.id)
+
+def _failure_reason(login_id: str, error: Exception) -> str:
+    """The reason a request failed with, naming the cause (DESIGN §5.9)."""
+    if isinstance(error, LoginFailed):
+        return str(error)
+    if isinstance(error, BureauError):
+        # Every step names its failure; this is the net under them.
+        return kept_failing(error, "a login step")
+    if isinstance(error, OperationalError):
+        logger.warning("login %s stopped: %s", login_id, _database_words(error))
+        return (
+            f"banshui's database did not answer during the login "
+            f"({_database_words(error)}): ask for the login again"
+        )
+    logger.error("login %s failed unexpectedly", login_id, exc_info=error)
+    return f"internal error: {type(error).__name__}"
+
+
+def _database_words(error: OperationalError) -> str:
+    # The driver's own sentence (``database is locked``), without the statement.
+    return str(error.orig).strip() or type(error.orig).__name__
 
 
 def _rest_seconds(settings: Settings) -> float:

@@ -11,15 +11,17 @@ person must take (R7, R14, a slider) waits for them until the deadline.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
 from banshui.accounts.service import PASSWORD_PURPOSE
+from banshui.core.bells import Bells
 from banshui.core.clock import Clock, shanghai_day
 from banshui.core.db import Database
 from banshui.core.settings import Settings
@@ -40,6 +42,7 @@ from banshui.login.lanes import LaneKey, NumberLocks
 from banshui.login.models import SpentNumber
 from banshui.login.ownership import forget_moved_number
 from banshui.login.people import (
+    TYPED_TOPIC,
     PersonStep,
     checks,
     confirm_identity,
@@ -65,6 +68,8 @@ from banshui.login.status import Status
 from banshui.metrics import SMS_REQUESTED
 from banshui.numbers.phones import mask
 from banshui.provider.client import ProviderError
+from banshui.sms.inbox import NumberAwaited
+from banshui.sms.notify import TOPIC as SMS_TOPIC
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +84,10 @@ LOST_FLOW_RESTARTS = 2
 
 class NumberSpent(Exception):
     """The bureau refused this number a code today: fail over to the next."""
+
+
+class NumberBusy(Exception):
+    """Another process's login awaits a code on this number: use another."""
 
 
 class NumberRefused(Exception):
@@ -107,6 +116,8 @@ class Blocked:
 
     busy: bool = False
     rest_ends: datetime | None = None
+    # Numbers awaiting a code for a login of another process.
+    elsewhere: set[str] = field(default_factory=set)
 
     def resting_until(self, ends: datetime) -> None:
         self.rest_ends = ends if self.rest_ends is None else min(self.rest_ends, ends)
@@ -128,8 +139,8 @@ class Parts:
     settings: Settings
     sleep: Sleep
     report: Report
-    # A code a person typed wakes the login waiting for it, in this process.
-    typed: dict[str, asyncio.Event]
+    # Rings a typed code (people.TYPED_TOPIC) and a number's SMS (notify.TOPIC).
+    bells: Bells
     warned: set[tuple[str, str]]
 
 
@@ -163,6 +174,10 @@ class FreshLogin:
                     continue
                 return await self._log_in(progress, plan, lane, number, password)
             except NumberSpent:
+                continue
+            except NumberBusy:
+                blocked.busy = True
+                blocked.elsewhere.add(number)
                 continue
             except NumberRefused as refused:
                 progress.refused[number] = refused.error
@@ -220,8 +235,21 @@ class FreshLogin:
         if blocked.rest_ends is not None:
             rest = (blocked.rest_ends - self._p.clock.now()).total_seconds()
             seconds = min(seconds, max(rest, 0.01))
-        freed = self._p.numbers.wait_for_any(seconds) if blocked.busy else None
+        freed = self._number_freed(blocked, seconds) if blocked.busy else None
         await self._nap(seconds, freed)
+
+    async def _number_freed(self, blocked: Blocked, seconds: float) -> None:
+        """Until this process gives a number back, or one awaited elsewhere gets
+        its SMS (that login's code came: the number awaits nothing any more)."""
+        async with contextlib.AsyncExitStack() as stack:
+            arrived = [
+                await stack.enter_async_context(
+                    self._p.bells.listening(SMS_TOPIC, number)
+                )
+                for number in sorted(blocked.elsewhere)
+            ]
+            waits = [event.wait() for event in arrived]
+            await _first_of([self._p.numbers.wait_for_any(seconds), *waits])
 
     def _nothing_left(self, progress: Progress, plan: Plan) -> str:
         if not progress.refused:
@@ -367,7 +395,12 @@ class FreshLogin:
     ) -> str:
         expectation = await self._ask_for_code(progress, plan, flow, number, source)
         if plan.login_type == "phone" and number == plan.number:
-            return await self._typed_code(progress, plan, number)
+            try:
+                return await self._typed_code(progress, plan, number)
+            finally:
+                # No SMS of it is awaited here any more: a wait of no time
+                # gives the expectation up, so the phone may await the next.
+                await source.wait_for_code(expectation, 0)
         return await self._awaited_code(progress, number, source, expectation)
 
     async def _ask_for_code(
@@ -383,7 +416,12 @@ class FreshLogin:
             await self._p.report(progress, Status.REQUESTING_CODE)
         pauses = iter(RETRY_DELAYS)
         while True:
-            expectation = await source.expect_code(number, f"login:{progress.login_id}")
+            try:
+                expectation = await source.expect_code(
+                    number, f"login:{progress.login_id}"
+                )
+            except NumberAwaited:
+                raise NumberBusy(number) from None
             progress.sms_used += 1
             try:
                 await self._p.driver.send_code(flow)
@@ -455,8 +493,7 @@ class FreshLogin:
     async def _typed_code(self, progress: Progress, plan: Plan, number: str) -> str:
         """The code went to a person's phone (R6): they type it in (§5.10)."""
         step = type_code(progress.login_id, number, plan.person.name)
-        wake = self._p.typed.setdefault(progress.login_id, asyncio.Event())
-        try:
+        async with self._p.bells.listening(TYPED_TOPIC, progress.login_id) as wake:
             while True:
                 # Cleared before looking: a code typed after the look wakes us.
                 wake.clear()
@@ -466,8 +503,6 @@ class FreshLogin:
                 if code is not None:
                     return code
                 await self._await_person(progress, plan, step, wake.wait())
-        finally:
-            self._p.typed.pop(progress.login_id, None)
 
     # The identity, and the issuer's face check.
 
@@ -652,6 +687,17 @@ class FreshLogin:
                 "limit": DAILY_CODES,
             },
         )
+
+
+async def _first_of(waits: list[Awaitable[Any]]) -> None:
+    """Until the first of them is done; the others are cancelled."""
+    tasks = [asyncio.ensure_future(wait) for wait in waits]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def _listed(flow: Flow, plan: Plan) -> None:

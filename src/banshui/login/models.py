@@ -13,6 +13,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -23,7 +25,19 @@ class LoginRequest(Base):
     """ "Log enterprise X in for business Y": durable, followed by status."""
 
     __tablename__ = "login_requests"
-    __table_args__ = (Index("ix_login_requests_status", "status"),)
+    __table_args__ = (
+        Index("ix_login_requests_status", "status"),
+        # R4 held by the database itself: one request at a time holds a lane,
+        # whichever process serves it.
+        Index(
+            "uq_login_requests_lane",
+            "person_id",
+            "region",
+            unique=True,
+            sqlite_where=text("holds_lane"),
+            postgresql_where=text("holds_lane"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
@@ -46,8 +60,29 @@ class LoginRequest(Base):
     # slider); a code they typed waits here, sealed, until the engine takes it.
     waiting_for: Mapped[str | None] = mapped_column(String(20))
     typed_code_sealed: Mapped[str | None] = mapped_column(Text)
+    # The engine process serving it (an ``EngineWorker``), from its claim on.
+    worker_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    # From taking its lane (通道) until its lease ends or it fails.
+    holds_lane: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class EngineWorker(Base):
+    """A running engine, in a ``serve`` or ``worker`` process; seen while it lives.
+
+    Requests in flight whose worker has not been seen for a while are taken up
+    again by another (its process stopped or lost the database).
+    """
+
+    __tablename__ = "engine_workers"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))  # host and process id
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class LoginEvent(Base):

@@ -24,6 +24,8 @@ from banshui.login.status import Status
 from banshui.numbers.phones import mask
 
 TYPED_CODE_PURPOSE = "typed-code"
+# Rung with the login's id when a person typed its code (in any process).
+TYPED_TOPIC = "typed"
 CODE = re.compile(r"[0-9]{6}")
 
 # Re-checks of a person's step: soon at first, then every half minute.

@@ -46,6 +46,7 @@ class SessionStore:
             cookies=cookies,
             tax_id="",
             identity_code=row.identity_code,
+            region=row.region,
         )
 
     async def keep(
@@ -89,6 +90,24 @@ class SessionStore:
                     checked_at=self._clock.now(),
                 )
             )
+
+    async def take_for_probe(self, row: BureauSession) -> bool:
+        """Whether this process probes the idle session: the first to mark it.
+
+        Every engine looks for idle sessions; the one whose mark lands probes, so
+        a session is probed (and found dead, and announced) once.
+        """
+        async with self._db.transaction() as session:
+            marked = await session.execute(
+                update(BureauSession)
+                .where(
+                    BureauSession.id == row.id,
+                    BureauSession.state == "live",
+                    BureauSession.checked_at == row.checked_at,
+                )
+                .values(checked_at=self._clock.now())
+            )
+        return bool(getattr(marked, "rowcount", 0))
 
     async def touched(self, session_id: int) -> None:
         async with self._db.transaction() as session:

@@ -46,6 +46,23 @@ class SameAsBoundPhone(InvalidInput):
     """A sub-number cannot forward to itself."""
 
 
+class BoundPhoneIsASubNumber(InvalidInput):
+    """The real phone given is one of banshui's sub-numbers: no person carries it."""
+
+
+class AlreadyBound(Conflict):
+    """The sub-number forwards to another real phone or serves another enterprise.
+
+    Changing that is only done when asked for in so many words (``replace``),
+    so a typo in a command cannot silently take a person's phone off it.
+    """
+
+    def __init__(self, message: str, *, bound_phone: str | None, tax_id: str | None):
+        super().__init__(message, field="number")
+        self.bound_phone = bound_phone
+        self.tax_id = tax_id
+
+
 @dataclass(frozen=True, slots=True)
 class NumberView:
     """A number with its binding and the service-end warning as of today."""
@@ -81,8 +98,13 @@ async def bind(
     bound_phone: str,
     tax_id: str,
     actor: str,
+    replace: bool = False,
 ) -> Bound:
-    """Bind the sub-number (made if banshui did not know it); audited if it changed."""
+    """Bind the sub-number (made if banshui did not know it); audited if it changed.
+
+    A binding to another real phone or enterprise is replaced only with
+    ``replace``; without it the command is refused and nothing changes.
+    """
     msisdn = normalize_mobile(number, field="number")
     phone = normalize_mobile(bound_phone, field="bound_phone")
     if phone == msisdn:
@@ -95,31 +117,91 @@ async def bind(
         customer = await session.get(Customer, customer_id)
         if customer is None:
             raise NotFound(f"no customer {customer_id}", field="customer_id")
+        await _not_a_persons_phone(session, msisdn)
+        await _not_a_sub_number(session, phone)
         row = await _sub_number(session, clock, msisdn)
         if row.customer_id not in (None, customer.id):
             raise BoundElsewhere(
                 f"{msisdn} is bound to another customer: unbind it first",
                 field="number",
             )
+        if not replace:
+            _not_bound_otherwise(row, phone, tax_id)
 
-        changed = (row.customer_id, row.bound_phone, row.tax_id) != (
-            customer.id,
-            phone,
-            tax_id,
-        )
+        before = (row.customer_id, row.bound_phone, row.tax_id)
+        changed = before != (customer.id, phone, tax_id)
         row.customer_id, row.bound_phone, row.tax_id = customer.id, phone, tax_id
         row.provider = row.provider or PROVIDER
         if changed:
-            record(
-                session,
-                clock,
-                actor=actor,
-                action="number.bound",
-                subject=f"number:{msisdn}",
-                detail=f"customer:{customer.id} phone:{mask(phone)} tax_id:{tax_id}",
-            )
+            _audit_binding(session, clock, actor, row, before)
         view = _view(row, customer.name, shanghai_day(clock.now()), WARNING_DAYS)
     return Bound(view=view, changed=changed)
+
+
+async def _not_a_persons_phone(session: AsyncSession, msisdn: str) -> None:
+    """A number some sub-number forwards to is a person's handset, not a 小号."""
+    forwarding = await session.scalar(
+        select(Number.msisdn).where(Number.bound_phone == msisdn).limit(1)
+    )
+    if forwarding is not None and forwarding != msisdn:
+        raise NotASubNumber(
+            f"{msisdn} is the bound real phone of sub-number {forwarding}, "
+            "not a sub-number",
+            field="number",
+        )
+
+
+async def _not_a_sub_number(session: AsyncSession, phone: str) -> None:
+    is_sub = await session.scalar(
+        select(Number.is_sub_number).where(Number.msisdn == phone)
+    )
+    if is_sub:
+        raise BoundPhoneIsASubNumber(
+            f"{mask(phone)} is a sub-number, not a person's real phone",
+            field="bound_phone",
+        )
+
+
+def _not_bound_otherwise(row: Number, phone: str, tax_id: str) -> None:
+    other_phone = row.bound_phone not in (None, phone)
+    other_tax_id = row.tax_id not in (None, tax_id)
+    if other_phone or other_tax_id:
+        raise AlreadyBound(
+            f"{row.msisdn} is bound already ({_described(row.bound_phone, row.tax_id)})"
+            ": unbind it first, or replace the binding",
+            bound_phone=row.bound_phone,
+            tax_id=row.tax_id,
+        )
+
+
+def _audit_binding(
+    session: AsyncSession,
+    clock: Clock,
+    actor: str,
+    row: Number,
+    before: tuple[int | None, str | None, str | None],
+) -> None:
+    """``number.bound``, or ``number.rebound`` with what the binding was."""
+    _, old_phone, old_tax_id = before
+    replaced = (old_phone, old_tax_id) not in (
+        (None, None),
+        (row.bound_phone, row.tax_id),
+    )
+    detail = f"customer:{row.customer_id} {_described(row.bound_phone, row.tax_id)}"
+    if replaced:
+        detail += f" (was {_described(old_phone, old_tax_id)})"
+    record(
+        session,
+        clock,
+        actor=actor,
+        action="number.rebound" if replaced else "number.bound",
+        subject=f"number:{row.msisdn}",
+        detail=detail,
+    )
+
+
+def _described(phone: str | None, tax_id: str | None) -> str:
+    return f"phone:{mask(phone) if phone else '-'} tax_id:{tax_id or '-'}"
 
 
 async def unbind(db: Database, clock: Clock, *, number: str, actor: str) -> NumberView:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from banshui.core.db import Base, UtcDateTime
@@ -23,6 +23,8 @@ class Operator(Base):
     # Wrong passwords in a row, and the lockout they led to.
     failures: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Disabled by an admin: no sign-in, and their sessions end at once.
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     signed_in_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 

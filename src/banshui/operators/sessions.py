@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from banshui.core.clock import Clock
 from banshui.core.db import Database
@@ -111,7 +112,8 @@ async def current_session(
         if row is None or row.expires_at <= now or row.seen_at + IDLE <= now:
             return None
         operator = await session.get(Operator, row.operator_id)
-    if operator is None:
+    # Read on every request, so a disabled operator is out at their next click.
+    if operator is None or operator.disabled:
         return None
 
     # Written at most once a minute: most page views only read.
@@ -133,6 +135,16 @@ async def end_session(db: Database, cookies: Cookies, cookie: str) -> None:
         await session.execute(
             delete(OperatorSession).where(OperatorSession.token_hash == _hash(token))
         )
+
+
+async def end_sessions(
+    session: AsyncSession, operator_id: int, keep_token: str | None = None
+) -> None:
+    """End, in the caller's transaction, every session of the operator but one."""
+    query = delete(OperatorSession).where(OperatorSession.operator_id == operator_id)
+    if keep_token is not None:
+        query = query.where(OperatorSession.token_hash != _hash(keep_token))
+    await session.execute(query)
 
 
 def _hash(token: str) -> str:

@@ -1,11 +1,18 @@
-"""Adding, listing and unlocking operators; every change is audited."""
+"""Adding, listing and changing operators; every change is audited.
+
+A tenant's admin changes the operators of their tenant only; the platform's
+admin changes anyone's. No admin changes their own role or disables themselves,
+so a tenant is never left without the admin who could undo it.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import unicodedata
+from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from banshui.accounts.models import Tenant
 from banshui.audit.log import record
@@ -15,8 +22,18 @@ from banshui.core.errors import Conflict, InvalidInput, NotFound
 from banshui.operators.models import Operator
 from banshui.operators.passwords import hash_password, valid_password
 from banshui.operators.roles import Role
+from banshui.operators.sessions import end_sessions
 
 NAME_LENGTH = 64
+
+
+@dataclass(frozen=True, slots=True)
+class ChangedBy:
+    """The admin making a change: who they are and their tenant (None: platform)."""
+
+    operator_id: int
+    tenant_id: int | None
+    actor: str
 
 
 def valid_name(name: str, field: str = "name") -> str:
@@ -49,6 +66,7 @@ async def add_operator(
         role=role.value,
         tenant_id=tenant_id,
         failures=0,
+        disabled=False,
         created_at=clock.now(),
     )
     async with db.transaction() as session:
@@ -82,11 +100,7 @@ async def unlock(
 ) -> Operator:
     """Clear the lockout; an operator of another tenant is as unknown as none."""
     async with db.transaction() as session:
-        operator = await session.get(Operator, operator_id)
-        if operator is None or (
-            tenant_id is not None and operator.tenant_id != tenant_id
-        ):
-            raise NotFound(f"no operator {operator_id}")
+        operator = await _in_scope(session, operator_id, tenant_id)
         operator.failures = 0
         operator.locked_until = None
         record(
@@ -96,6 +110,64 @@ async def unlock(
             action="operator.unlocked",
             subject=f"operator:{operator.name}",
         )
+    return operator
+
+
+async def set_role(
+    db: Database, clock: Clock, operator_id: int, role: Role, by: ChangedBy
+) -> Operator:
+    """A new role, in force from the operator's next request."""
+    _not_oneself(operator_id, by, "role")
+    async with db.transaction() as session:
+        operator = await _in_scope(session, operator_id, by.tenant_id)
+        before, operator.role = operator.role, role.value
+        record(
+            session,
+            clock,
+            actor=by.actor,
+            action="operator.role_changed",
+            subject=f"operator:{operator.name}",
+            detail=f"role:{before} -> {role.value}",
+        )
+    return operator
+
+
+async def set_disabled(
+    db: Database, clock: Clock, operator_id: int, disabled: bool, by: ChangedBy
+) -> Operator:
+    """Disable (every session of theirs ends now) or enable an operator."""
+    _not_oneself(operator_id, by, "disabled")
+    async with db.transaction() as session:
+        operator = await _in_scope(session, operator_id, by.tenant_id)
+        operator.disabled = disabled
+        if disabled:
+            await end_sessions(session, operator.id)
+        record(
+            session,
+            clock,
+            actor=by.actor,
+            action="operator.disabled" if disabled else "operator.enabled",
+            subject=f"operator:{operator.name}",
+        )
+    return operator
+
+
+def _not_oneself(operator_id: int, by: ChangedBy, field: str) -> None:
+    if operator_id == by.operator_id:
+        raise InvalidInput(
+            "an admin cannot change their own role or disable themselves", field=field
+        )
+
+
+async def _in_scope(
+    session: AsyncSession, operator_id: int, tenant_id: int | None
+) -> Operator:
+    """The operator, if ``tenant_id`` (None: the platform) may change them."""
+    # Row ids are 32-bit on PostgreSQL: a larger one names no operator.
+    in_range = 1 <= operator_id <= 2**31 - 1
+    operator = await session.get(Operator, operator_id) if in_range else None
+    if operator is None or (tenant_id is not None and operator.tenant_id != tenant_id):
+        raise NotFound(f"no operator {operator_id}")
     return operator
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from banshui.api.bodies import parse_body
 from banshui.api.deps import runtime_of
@@ -18,6 +18,10 @@ from banshui.provider.claims import claim_code, reachable_number, recent_sms
 router = APIRouter(prefix="/api/v1/provider", tags=["provider"])
 
 MAX_WAIT_SECONDS = 60
+# Any ``after`` a client can mean lies in here; the claim looks back a day at
+# most anyway. Outside, date arithmetic on it would overflow.
+EARLIEST_AFTER = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_AFTER = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 class NoCodeYet(NotFound):
@@ -29,6 +33,17 @@ class ClaimBody(BaseModel):
 
     after: AwareDatetime
     wait_seconds: float = Field(default=0, ge=0, le=MAX_WAIT_SECONDS)
+
+    @field_validator("after")
+    @classmethod
+    def _plausible(cls, value: datetime) -> datetime:
+        try:
+            moment = value.astimezone(UTC)
+        except OverflowError:
+            moment = None  # the first or last day a datetime can hold
+        if moment is None or not EARLIEST_AFTER <= moment < LATEST_AFTER:
+            raise ValueError("must be a time between 1970 and 2100")
+        return moment
 
 
 class ClaimAnswer(BaseModel):

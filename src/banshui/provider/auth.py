@@ -9,7 +9,7 @@ from sqlalchemy import delete
 
 from banshui.core.errors import Unauthorized
 from banshui.core.upsert import insert_ignoring_conflict
-from banshui.metrics import REFUSALS
+from banshui.metrics import REFUSALS, Reason, count_refusal
 from banshui.numbers.customers import SECRET_PURPOSE, customer_for_key
 from banshui.numbers.models import Customer
 from banshui.provider.models import ProviderNonce
@@ -43,9 +43,18 @@ async def signed_customer(runtime: Runtime, request: Request) -> Customer:
     """The customer whose appSecret signed this request; 401 otherwise."""
     try:
         return await _authenticate(runtime, request)
-    except Unauthorized:
+    except Unauthorized as refused:
         REFUSALS.labels(face="provider").inc()
+        count_refusal("provider", _reason(refused))
         raise
+
+
+def _reason(refused: Unauthorized) -> Reason:
+    if isinstance(refused, StaleTimestamp):
+        return "stale"
+    if isinstance(refused, ReplayedNonce):
+        return "replay"
+    return "bad_signature"
 
 
 async def _authenticate(runtime: Runtime, request: Request) -> Customer:

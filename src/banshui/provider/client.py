@@ -10,18 +10,20 @@ hosted here.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from types import TracebackType
 from typing import Any
 
 import httpx
+from sqlalchemy import func, select
 
 from banshui.core.clock import Clock, SystemClock, shanghai_day
+from banshui.core.db import Database
 from banshui.numbers.phones import mask
+from banshui.provider.models import RemoteCodeRequest
 from banshui.signing import signed_headers
 
 logger = logging.getLogger(__name__)
@@ -140,31 +142,41 @@ class RemoteCodes:
     def __init__(
         self,
         client: ProviderClient,
+        db: Database,
         clock: Clock | None = None,
         retry_seconds: float = 1.0,
     ) -> None:
         self._client = client
+        self._db = db
         self._clock = clock or SystemClock()
         self._retry_seconds = retry_seconds
-        self._ids = itertools.count(1)
+        # Only a wait of this process can take up an expectation: after a
+        # restart its login starts again and asks anew.
         self._asked: dict[int, _Asked] = {}
-        self._spent: dict[tuple[str, date], int] = {}
 
     async def expect_code(self, number: str, waiter: str) -> int:
         """Note the time a code was asked for: only codes after it are claimed."""
-        expectation_id = next(self._ids)
         now = self._clock.now()
+        async with self._db.transaction() as session:
+            asked = RemoteCodeRequest(
+                number=number,
+                waiter=waiter[:64],
+                requested_at=now,
+                day=shanghai_day(now),
+            )
+            session.add(asked)
+            await session.flush()
+            expectation_id = asked.id
         self._asked[expectation_id] = _Asked(number=number, at=now)
-        key = (number, shanghai_day(now))
-        self._spent[key] = self._spent.get(key, 0) + 1
         return expectation_id
 
     async def withdraw(self, expectation_id: int) -> None:
         """The bureau refused to send: nothing to claim, nothing spent."""
-        asked = self._asked.pop(expectation_id, None)
-        if asked is not None:
-            key = (asked.number, shanghai_day(asked.at))
-            self._spent[key] = max(self._spent.get(key, 1) - 1, 0)
+        self._asked.pop(expectation_id, None)
+        async with self._db.transaction() as session:
+            asked = await session.get(RemoteCodeRequest, expectation_id)
+            if asked is not None:
+                await session.delete(asked)
 
     async def wait_for_code(self, expectation_id: int, seconds: float) -> str | None:
         """The code, claimed at the provider for good; None on time-out."""
@@ -190,13 +202,20 @@ class RemoteCodes:
         return None
 
     async def spent_today(self, number: str) -> int:
-        """Codes this process asked for today (Asia/Shanghai day).
+        """Codes banshui asked for on this number today (Asia/Shanghai day).
 
         The remote provider's own count is unknown here (hand logins, other
-        platforms, earlier processes), so this is a lower bound and the bureau's
-        refusal of a 21st code remains the last word.
+        platforms), so this is a lower bound and the bureau's refusal of a 21st
+        code remains the last word.
         """
-        return self._spent.get((number, shanghai_day(self._clock.now())), 0)
+        day = shanghai_day(self._clock.now())
+        async with self._db.session() as session:
+            count = await session.scalar(
+                select(func.count())
+                .select_from(RemoteCodeRequest)
+                .where(RemoteCodeRequest.number == number, RemoteCodeRequest.day == day)
+            )
+        return int(count or 0)
 
 
 def _error_of(response: httpx.Response) -> ProviderError:

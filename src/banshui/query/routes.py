@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
 from banshui.api.deps import runtime_of
+from banshui.core.addresses import client_of
 from banshui.query.display import ShownSms
 from banshui.query.service import QueryRefused, look_up
 from banshui.web.templating import templates
@@ -40,7 +41,7 @@ async def query_number(
     pin: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
     runtime = runtime_of(request)
-    client = request.client.host if request.client else "unknown"
+    client = client_of(request)
     try:
         shown = await look_up(runtime, client, number, pin)
     except QueryRefused as refused:

@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from banshui.audit.log import record
 from banshui.core.errors import InvalidInput
-from banshui.metrics import REFUSALS
+from banshui.core.locks import take_turn
+from banshui.metrics import REFUSALS, count_refusal
 from banshui.numbers.models import Number
 from banshui.numbers.phones import normalize_mobile
 from banshui.query.display import ShownSms, show
@@ -77,6 +78,8 @@ async def _reserve_client(runtime: Runtime, client: str) -> int:
     """Count this try against the client's window first; 429 once it is full."""
     now = runtime.clock.now()
     async with runtime.db.transaction() as session:
+        # Tries of one client at once are counted one after another.
+        await take_turn(session, f"query:{client[:64]}")
         refused = await session.scalar(
             select(func.count())
             .select_from(QueryRefusal)
@@ -87,6 +90,7 @@ async def _reserve_client(runtime: Runtime, client: str) -> int:
         )
         if int(refused or 0) >= CLIENT_LIMIT:
             REFUSALS.labels(face="query").inc()
+            count_refusal("query", "rate_limited")
             raise QueryRefused(TOO_MANY, 429)
         attempt = QueryRefusal(client=client[:64], at=now)
         session.add(attempt)
@@ -139,6 +143,7 @@ async def _refuse(
 ) -> None:
     """The client's try is counted already; a number out of tries is locked."""
     REFUSALS.labels(face="query").inc()
+    count_refusal("query", "wrong_pin")
     async with runtime.db.transaction() as session:
         await session.execute(
             delete(QueryRefusal).where(QueryRefusal.at <= now - CLIENT_WINDOW)
@@ -146,11 +151,7 @@ async def _refuse(
         if number is None:
             return
 
-        failures = await session.scalar(
-            select(Number.pin_failures).where(Number.id == number.id)
-        )
-        if int(failures or 0) >= MAX_FAILURES:
-            await _lock(runtime, session, number, client, now)
+        await _lock(runtime, session, number, client, now)
 
 
 async def _lock(
@@ -160,11 +161,19 @@ async def _lock(
     client: str,
     now: datetime,
 ) -> None:
-    await session.execute(
+    """Lock a number out of tries; of wrong tries ending at once, one locks it.
+
+    Read and write are one statement: on PostgreSQL the others wait for its row
+    and then find the failures cleared, so the lock is audited once.
+    """
+    locked = await session.scalar(
         update(Number)
-        .where(Number.id == number.id)
+        .where(Number.id == number.id, Number.pin_failures >= MAX_FAILURES)
         .values(pin_failures=0, pin_locked_until=now + LOCK)
+        .returning(Number.id)
     )
+    if locked is None:
+        return
     record(
         session,
         runtime.clock,

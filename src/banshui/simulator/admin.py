@@ -7,10 +7,11 @@ import asyncio
 from collections import Counter
 from typing import Annotated, Self
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Depends, Path
 from pydantic import AnyHttpUrl, AwareDatetime, Field, model_validator
 
 from banshui.simulator import face_checks, login, sessions
+from banshui.simulator.admin_auth import admin_allowed
 from banshui.simulator.answers import BureauDep, Reply
 from banshui.simulator.bureau import Bureau
 from banshui.simulator.clock import bureau_day
@@ -36,7 +37,7 @@ from banshui.simulator.state import (
     Sms,
 )
 
-router = APIRouter(prefix="/admin")
+router = APIRouter(prefix="/admin", dependencies=[Depends(admin_allowed)])
 
 
 class ResetRequest(Strict):

@@ -6,14 +6,15 @@
 
 from typing import Annotated, Self
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import Field, model_validator
 
+from banshui.simulator.admin_auth import admin_allowed
 from banshui.simulator.answers import BureauDep, Reply
 from banshui.simulator.faults import Fired, Span, Switches
 from banshui.simulator.inputs import Strict
 
-router = APIRouter(prefix="/admin/faults")
+router = APIRouter(prefix="/admin/faults", dependencies=[Depends(admin_allowed)])
 
 Probability = Annotated[float, Field(ge=0, le=1)]
 Millis = Annotated[int, Field(ge=0, le=60_000)]

@@ -1,20 +1,25 @@
 """The login site's JSON API: the steps of a login and what a session can do.
 
 Routes are relative, so the app serves them at `/` alone or under `/sim` mounted.
-The steps of a login (the POSTs under /api/login) meet the faults slow_ms and
-error_5xx when they are switched on.
+After the public key and the key exchange, every request and success answer is
+an envelope (`channels.py`); refusals stay plain `{"code", "message"}`. The steps
+of a login meet the faults slow_ms and error_5xx when they are switched on.
+
+Outside the envelope stay what is not the login protocol: the slider's published
+answer (a stand-in for a person's eyes) and the business pages of a session.
 """
 
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Cookie, Depends, Header, Request, Response
-from pydantic import BaseModel, Field
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field, ValidationError
 
-from banshui.simulator import invoices, login, sessions, slider
-from banshui.simulator.answers import BureauDep, Reply, ok
+from banshui.simulator import channels, invoices, login, sessions, slider
+from banshui.simulator.answers import SUCCESS, BureauDep, Reply, ok
 from banshui.simulator.bureau import Bureau
 from banshui.simulator.clock import bureau_day
 from banshui.simulator.errors import Unavailable
@@ -24,14 +29,21 @@ from banshui.simulator.identities import identity_name
 from banshui.simulator.inputs import PathToken
 from banshui.simulator.phones import mask
 from banshui.simulator.regions import region_name
-from banshui.simulator.state import FaceCheck, Flow, Relation, Session
+from banshui.simulator.state import Channel, FaceCheck, Flow, Relation, Session
 
 SESSION_COOKIE = "SIMSESSION"
 
 router = APIRouter(prefix="/api")
 
+Body = TypeVar("Body", bound=BaseModel)
+
+
+class SessionKey(BaseModel):
+    key: str = Field(max_length=1024)
+
 
 class PasswordStep(BaseModel):
+    client_id: str = Field(max_length=64)
     tax_id: str = Field(max_length=64)
     account: str = Field(max_length=64)
     password: str = Field(max_length=128)
@@ -55,9 +67,59 @@ class IdentityStep(FlowStep):
     business: login.Business | None = None
 
 
+class FaceCheckStep(BaseModel):
+    face_check_id: str = Field(max_length=64)
+
+
 class SwitchRequest(BaseModel):
     tax_id: str = Field(max_length=64)
     identity_code: str | None = Field(default=None, max_length=4)
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A request taken out of its envelope, and the way its answer goes back."""
+
+    channel: Channel
+    path: str
+    data: dict[str, Any]
+
+    def read(self, model: type[Body]) -> Body:
+        try:
+            return model.model_validate(self.data)
+        except ValidationError as error:
+            raise RequestValidationError(
+                error.errors(include_url=False, include_context=False)
+            ) from None
+
+    def seal(self, reply: Reply) -> Reply:
+        if reply.get("code") != SUCCESS:
+            return reply
+
+        return channels.answer(self.channel, self.path, reply["data"])
+
+
+async def opened(request: Request, bureau: BureauDep) -> Opened:
+    try:
+        sealed = channels.Envelope.model_validate_json(await request.body())
+    except ValidationError as error:
+        raise RequestValidationError(
+            error.errors(include_url=False, include_context=False)
+        ) from None
+
+    path = step_path(request)
+    channel, data = channels.read(bureau, sealed, path)
+    return Opened(channel, path, data)
+
+
+OpenedDep = Annotated[Opened, Depends(opened)]
+
+
+def step_path(request: Request) -> str:
+    """The path below the site's root, as the client signs it, mounted or not."""
+    path = str(request.scope["path"])
+    root = str(request.scope.get("root_path", "")).rstrip("/")
+    return path[len(root) :] if root and path.startswith(root) else path
 
 
 def current_session(
@@ -80,7 +142,7 @@ class Taken:
     sms_id: int | None = None
 
 
-async def _step(
+async def faulted(
     bureau: Bureau, step: str, act: Callable[[], Taken], flow_id: str | None = None
 ) -> Reply:
     """Take a login step as the faults let it answer: late, or 503 around its effect."""
@@ -111,13 +173,29 @@ def _record_outage(bureau: Bureau, step: str, outage: Outage, taken: Taken) -> N
     )
 
 
+@router.get("/login/public-key")
+async def public_key(bureau: BureauDep) -> Reply:
+    """The site's SM2 public key, under which a client sends its session key."""
+    return ok({"algorithm": "SM2", "public_key": bureau.keys.public.hex()})
+
+
+@router.post("/login/channel")
+async def open_channel(body: SessionKey, request: Request, bureau: BureauDep) -> Reply:
+    """The key exchange: the answer is the first one sealed with the new key."""
+    channel = channels.open_channel(bureau, body.key)
+    return channels.answer(channel, step_path(request), {"opened": True})
+
+
 @router.post("/login/password")
-async def password_step(body: PasswordStep, bureau: BureauDep) -> Reply:
+async def password_step(sealed: OpenedDep, bureau: BureauDep) -> Reply:
+    body = sealed.read(PasswordStep)
+
     def act() -> Taken:
+        login.check_client(bureau, body.tax_id, body.client_id)
         flow = login.start(bureau, body.tax_id, body.account, body.password, "banshui")
         return Taken(ok(_after_password(bureau, flow)), flow.flow_id)
 
-    return await _step(bureau, "password", act)
+    return sealed.seal(await faulted(bureau, "password", act))
 
 
 def _after_password(bureau: Bureau, flow: Flow) -> Reply:
@@ -156,15 +234,19 @@ async def slider_answer(challenge_id: PathToken, bureau: BureauDep) -> Reply:
 
 
 @router.post("/login/slider")
-async def slider_step(body: SliderStep, bureau: BureauDep) -> Reply:
+async def slider_step(sealed: OpenedDep, bureau: BureauDep) -> Reply:
+    body = sealed.read(SliderStep)
+
     def act() -> Taken:
         return Taken(ok(_sms_step(slider.solve(bureau, body.flow_id, body.offset))))
 
-    return await _step(bureau, "slider", act, body.flow_id)
+    return sealed.seal(await faulted(bureau, "slider", act, body.flow_id))
 
 
 @router.post("/login/send-code")
-async def send_code(body: FlowStep, bureau: BureauDep) -> Reply:
+async def send_code(sealed: OpenedDep, bureau: BureauDep) -> Reply:
+    body = sealed.read(FlowStep)
+
     def act() -> Taken:
         sms = login.send_code(bureau, body.flow_id)
         bureau.send(sms)
@@ -173,23 +255,27 @@ async def send_code(body: FlowStep, bureau: BureauDep) -> Reply:
             ok({"sent": True, "valid_seconds": valid_seconds}), sms_id=sms.sms_id
         )
 
-    return await _step(bureau, "send-code", act, body.flow_id)
+    return sealed.seal(await faulted(bureau, "send-code", act, body.flow_id))
 
 
 @router.post("/login/submit-code")
-async def submit_code(body: CodeStep, bureau: BureauDep) -> Reply:
+async def submit_code(sealed: OpenedDep, bureau: BureauDep) -> Reply:
+    body = sealed.read(CodeStep)
+
     def act() -> Taken:
         relations = login.submit_code(bureau, body.flow_id, body.code)
         identities = [_identity(bureau, relation) for relation in relations]
         return Taken(ok({"next": "identity", "identities": identities}))
 
-    return await _step(bureau, "submit-code", act, body.flow_id)
+    return sealed.seal(await faulted(bureau, "submit-code", act, body.flow_id))
 
 
 @router.post("/login/identity")
 async def choose_identity(
-    body: IdentityStep, bureau: BureauDep, request: Request, response: Response
+    sealed: OpenedDep, bureau: BureauDep, request: Request, response: Response
 ) -> Reply:
+    body = sealed.read(IdentityStep)
+
     def act() -> Taken:
         chosen = login.choose_identity(
             bureau, body.flow_id, body.tax_id, body.identity_code, body.business
@@ -199,45 +285,57 @@ async def choose_identity(
 
         return Taken(ok(_session_opened(bureau, chosen, response)))
 
-    return await _step(bureau, "identity", act, body.flow_id)
+    return sealed.seal(await faulted(bureau, "identity", act, body.flow_id))
 
 
-@router.get("/login/face-check/{face_check_id}")
-async def face_check_status(face_check_id: PathToken, bureau: BureauDep) -> Reply:
-    check = login.issuing_face_check(bureau, face_check_id)
+@router.post("/login/face-check")
+async def face_check_status(sealed: OpenedDep, bureau: BureauDep) -> Reply:
+    body = sealed.read(FaceCheckStep)
+    check = login.issuing_face_check(bureau, body.face_check_id)
     status = "approved" if check.approved else "pending"
-    return ok({"face_check_id": check.face_check_id, "status": status})
+    return sealed.seal(ok({"face_check_id": check.face_check_id, "status": status}))
 
 
-@router.post("/login/face-check/{face_check_id}/session")
+@router.post("/login/face-check/session")
 async def session_after_face_check(
-    face_check_id: PathToken, bureau: BureauDep, response: Response
+    sealed: OpenedDep, bureau: BureauDep, response: Response
 ) -> Reply:
+    body = sealed.read(FaceCheckStep)
+
     def act() -> Taken:
-        session = login.session_after_face_check(bureau, face_check_id)
+        session = login.session_after_face_check(bureau, body.face_check_id)
         return Taken(ok(_session_opened(bureau, session, response)))
 
-    check = bureau.state.face_checks.get(face_check_id)
+    check = bureau.state.face_checks.get(body.face_check_id)
     flow_id = check.subject if check is not None else None
-    return await _step(bureau, "face-check session", act, flow_id)
+    return sealed.seal(await faulted(bureau, "face-check session", act, flow_id))
 
 
-@router.get("/session")
-async def session_state(session: SessionDep, bureau: BureauDep) -> Reply:
-    return ok({"alive": True, **_session(bureau, session)})
+# The session's own steps are enveloped too; the dependencies run in order, so
+# a request that is not a good envelope never touches (or refreshes) a session.
 
 
-@router.get("/session/enterprises")
-async def enterprises(session: SessionDep, bureau: BureauDep) -> Reply:
+@router.post("/session")
+async def session_state(
+    sealed: OpenedDep, session: SessionDep, bureau: BureauDep
+) -> Reply:
+    return sealed.seal(ok({"alive": True, **_session(bureau, session)}))
+
+
+@router.post("/session/enterprises")
+async def enterprises(
+    sealed: OpenedDep, session: SessionDep, bureau: BureauDep
+) -> Reply:
     relations = sessions.switchable(bureau, session)
     listed = [_switch_target(bureau, session, relation) for relation in relations]
-    return ok({"enterprises": listed})
+    return sealed.seal(ok({"enterprises": listed}))
 
 
 @router.post("/session/switch")
-async def switch(body: SwitchRequest, session: SessionDep, bureau: BureauDep) -> Reply:
+async def switch(sealed: OpenedDep, session: SessionDep, bureau: BureauDep) -> Reply:
+    body = sealed.read(SwitchRequest)
     sessions.switch(bureau, session, body.tax_id, body.identity_code)
-    return ok({"alive": True, **_session(bureau, session)})
+    return sealed.seal(ok({"alive": True, **_session(bureau, session)}))
 
 
 @router.get("/invoices/incoming")

@@ -1,24 +1,37 @@
-"""The simulator as an ASGI app: the login API, the natural-person portal, face
-checks' QR pages, the admin API, a health check."""
+"""The simulator as an ASGI app: the login API and its HTML pages, the
+natural-person portal, face checks' QR pages, the admin API, a health check."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from banshui.simulator import admin, admin_faults, answers, api, face_api, portal_api
+from banshui.simulator import (
+    admin,
+    admin_faults,
+    answers,
+    api,
+    face_api,
+    pages,
+    portal_api,
+)
 from banshui.simulator.bureau import Bureau
 from banshui.simulator.config import SimConfig
 from banshui.simulator.errors import BureauError, SetupError, Unavailable
 
 
-def create_app(config: SimConfig | None = None) -> FastAPI:
+def create_app(
+    config: SimConfig | None = None, admin_token: str | None = None
+) -> FastAPI:
     """A simulated bureau with its own state; run its lifespan to close the carrier.
 
     Mounted inside another app, the parent has to enter this app's lifespan
     (`app.router.lifespan_context(app)`) from its own: Starlette does not run the
-    lifespan of mounted apps.
+    lifespan of mounted apps. With ``admin_token`` the admin API answers only to
+    it; without one (a simulator embedded in a test) it is open.
     """
+    if admin_token is not None and len(admin_token) < 16:
+        raise ValueError("the admin token must be at least 16 characters")
     bureau = Bureau(config or SimConfig())
 
     @asynccontextmanager
@@ -28,10 +41,11 @@ def create_app(config: SimConfig | None = None) -> FastAPI:
 
     app = FastAPI(title="banshui simulated e-tax bureau", lifespan=lifespan)
     app.state.bureau = bureau
+    app.state.admin_token = admin_token
     # The routes hold no state (each request finds its bureau through its app), so
     # every app shares them: including the routers instead would make each new
     # app analyse every route again on its first request.
-    for router in (api.router, portal_api.router, face_api.router):
+    for router in (api.router, pages.router, portal_api.router, face_api.router):
         app.router.routes.extend(router.routes)
     app.router.routes.extend(admin_faults.router.routes)
     app.router.routes.extend(admin.router.routes)

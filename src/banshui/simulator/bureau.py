@@ -6,6 +6,7 @@ import dataclasses
 from banshui.simulator.carrier import Carrier
 from banshui.simulator.clock import SimClock
 from banshui.simulator.config import SimConfig
+from banshui.simulator.envelope import KeyPair
 from banshui.simulator.state import BureauState, Sms
 
 
@@ -22,6 +23,8 @@ class Bureau:
         self.clock = SimClock()
         self.state = BureauState(config.seed)
         self.carrier = Carrier(config)
+        # Kept across resets, as a site keeps its key while its data is replaced.
+        self.keys = KeyPair.generate()
 
     async def reset(self, seed: int) -> None:
         """Forget everything, deliveries still on their way included."""

@@ -147,3 +147,35 @@ def unknown(what: str, value: str) -> SetupError:
 
 def conflict(detail: str) -> SetupError:
     return SetupError(409, detail)
+
+
+# The envelope of the login API: a request the bureau cannot trust is refused
+# before any step looks at it.
+
+
+def wrong_client(region_name: str) -> BureauError:
+    return BureauError(2102, f"客户端标识有误，请从{region_name}电子税务局登录")
+
+
+def stale_request() -> BureauError:
+    return BureauError(2110, "请求时间戳已过期，请校准系统时间后重试")
+
+
+def bad_signature() -> BureauError:
+    return BureauError(2111, "请求签名校验失败")
+
+
+def datagram_unreadable() -> BureauError:
+    return BureauError(2112, "请求报文解密失败")
+
+
+def unknown_channel() -> BureauError:
+    return BureauError(2113, "安全通道不存在或已失效，请重新建立")
+
+
+def replayed_request() -> BureauError:
+    return BureauError(2114, "请求重复提交，已拒绝")
+
+
+def session_key_unreadable() -> BureauError:
+    return BureauError(2115, "会话密钥解密失败")

@@ -12,6 +12,7 @@ from banshui.simulator import codes, errors, sessions, slider, wording
 from banshui.simulator.bureau import Bureau
 from banshui.simulator.flows import new_flow, open_flow
 from banshui.simulator.phones import is_mobile
+from banshui.simulator.regions import client_id, region_name
 from banshui.simulator.state import (
     Cause,
     Enterprise,
@@ -48,6 +49,14 @@ def start(
 
     sessions.confirmed_relation(bureau, person.person_id, enterprise.tax_id, None)
     return _next_step(bureau, person, enterprise, account, cause)
+
+
+def check_client(bureau: Bureau, tax_id: str, client: str) -> None:
+    """The client id must be the one of the region the enterprise belongs to."""
+    enterprise = bureau.state.enterprises.get(tax_id.strip().upper())
+    # An unknown taxpayer is left to the password step, which says so (2018).
+    if enterprise is not None and client != client_id(enterprise.region):
+        raise errors.wrong_client(region_name(enterprise.region))
 
 
 def _lookup_lags(bureau: Bureau, person: Person, cause: Cause) -> bool:

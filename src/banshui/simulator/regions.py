@@ -2,7 +2,8 @@
 
 A region is the first two digits of a division code, except the five cities with
 their own bureau (计划单列市), which keep four. The admin API names an
-enterprise's region explicitly, so nothing here parses tax ids.
+enterprise's region explicitly, so nothing here parses tax ids. This table, not
+banshui's driver profiles, decides how the simulated regions behave.
 """
 
 from typing import Final
@@ -49,3 +50,12 @@ REGIONS: Final[dict[str, str]] = {
 
 def region_name(region: str) -> str:
     return REGIONS[region]
+
+
+def client_id(region: str) -> str:
+    """The client id (客户端标识) the region's e-tax site logs in with.
+
+    A driver's profile names it; one that names another is refused (2102), so a
+    wrong profile fails here instead of the simulator bending to it.
+    """
+    return f"sim-etax-{region}"

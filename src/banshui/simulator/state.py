@@ -141,6 +141,20 @@ class Session:
 
 
 @dataclass
+class Channel:
+    """A client's secure channel (安全通道): the session key it sent under SM2.
+
+    `seen` holds the signatures of the requests still inside the time window, so
+    one is never taken twice.
+    """
+
+    channel_id: str
+    sm4_key: bytes
+    mac_key: bytes
+    seen: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
 class Violations:
     """What a well-behaved platform never makes the bureau see."""
 
@@ -210,6 +224,7 @@ class BureauState:
         self.sliders: dict[str, str] = {}
         self.phone_requests: dict[str, PhoneRequest] = {}
         self.face_checks: dict[str, FaceCheck] = {}
+        self.channels: dict[str, Channel] = {}
 
     def add_person(self, name: str, id_number: str, password: str) -> Person:
         id_number = id_number.upper()

@@ -111,6 +111,9 @@ _SUFFIX_MARKER = re.compile(
     "(?:尾号|末四位|后四位|单号|卡号|账号|帐号|手机号?|电话|#"
     r"|(?i:ending(?:\s+(?:in|with))?|no\.?|number|tel|phone|order))\s*:?\s*\Z"
 )
+# Letters that stand in for digits when a code is typed or read by eye: O for 0,
+# I and l for 1.
+_DIGIT_LOOKALIKES = frozenset("OoIl")
 _NOT_A_CODE_AFTER = re.compile(r"[-.:/][0-9]|\s*(?:元|块|年|月|日|号|时|分钟|秒|%)")
 
 _BUREAU = re.compile("税务(?!师)|办税|稅務(?!師)|辦稅")
@@ -269,7 +272,19 @@ def _joined(groups: list[str], length: int) -> tuple[str, int] | None:
 
 def _is_single_code(chunk: str) -> bool:
     """Whether one chunk can be a code: 4–8 letters and digits, at least one a digit."""
-    return 4 <= len(chunk) <= 8 and any(char.isdigit() for char in chunk)
+    if not (4 <= len(chunk) <= 8 and any(char.isdigit() for char in chunk)):
+        return False
+    return not _lookalikes_only(chunk)
+
+
+def _lookalikes_only(chunk: str) -> bool:
+    """Whether every letter among the digits could be a mistyped one (1O2345).
+
+    Such a code may be the digits the form wants or the letters as written, and
+    a wrong code costs the login a fresh SMS: none is better than a guess.
+    """
+    letters = {char for char in chunk if not char.isdigit()}
+    return bool(letters) and letters <= _DIGIT_LOOKALIKES
 
 
 def _validity(text: str) -> int | None:

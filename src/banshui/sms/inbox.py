@@ -4,49 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from functools import partial
 
-from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, and_, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
+from banshui.core.batching import GroupCommit
 from banshui.core.clock import Clock, shanghai_day
 from banshui.core.db import Database
-from banshui.core.upsert import insert_ignoring_conflict
-from banshui.forwarding.queue import enqueue_forwards
+from banshui.core.settings import DEFAULT_BUREAU_SENDERS
 from banshui.metrics import CODES_EXTRACTED
-from banshui.numbers.models import Number
 from banshui.sms.extraction import SmsKind, extract
-from banshui.sms.gateways.base import (
-    MalformedSms,
-    ReceivedSms,
-    SignatureRefused,
-    Verified,
-)
-from banshui.sms.models import CodeExpectation, InboundSms, Source, UsedNonce
+from banshui.sms.gateways.base import ReceivedSms, Verified
+from banshui.sms.models import CodeExpectation, InboundSms, Source
 from banshui.sms.notify import CodeNotifier
-from banshui.sms.parts import gather
+from banshui.sms.storing import MATCH_WINDOW, Delivery, Stored, Storing
 
-# A code that arrives later than this after its request is not matched to it.
-MATCH_WINDOW = timedelta(minutes=10)
 # How long a code lives when its text does not say (the bureau's usual 5 minutes).
 DEFAULT_VALIDITY = timedelta(minutes=5)
 # Claims by time look no further back than this, however early ``since`` is.
 CLAIM_HORIZON = timedelta(days=1)
-
-
-@dataclass(frozen=True, slots=True)
-class Stored:
-    # None for a duplicate, and for a part kept until its long SMS is whole.
-    id: int | None
-    duplicate: bool
-    forwards: int = 0
-    # The kind of a newly stored SMS that carried a code, for the metrics.
-    code_kind: str | None = None
-    # The number it was stored for, once the source's SIM slots are resolved.
-    number: str | None = None
 
 
 class Inbox:
@@ -58,12 +38,15 @@ class Inbox:
         clock: Clock,
         notifier: CodeNotifier,
         skew: timedelta = timedelta(seconds=5),
+        bureau_senders: Sequence[str] = DEFAULT_BUREAU_SENDERS,
     ) -> None:
         self._db = db
         self._clock = clock
         self._notifier = notifier
         self._skew = skew
+        self._storing = Storing(skew, tuple(bureau_senders))
         self._forward_listeners: list[Callable[[], None]] = []
+        self._deliveries = GroupCommit(self._store_together)
 
     def on_forwards(self, wake: Callable[[], None]) -> None:
         """Call ``wake`` after a commit that queued forwards (the worker's bell)."""
@@ -72,10 +55,12 @@ class Inbox:
     async def store(
         self, source: Source, verified: Verified, messages: list[ReceivedSms]
     ) -> list[Stored]:
-        """Commit the SMS (each once) before the caller acknowledges the gateway."""
-        async with self._db.transaction() as session:
-            await self._check_replay(session, source, verified)
-            stored = [await self._receive(session, source, sms) for sms in messages]
+        """Commit the SMS (each once) before the caller acknowledges the gateway.
+
+        Requests that arrive together are committed together, in one
+        transaction; each returns once the transaction holding it committed.
+        """
+        stored = await self._deliveries.submit(Delivery(source, verified, messages))
 
         for item in stored:
             if item.code_kind is not None:
@@ -89,15 +74,29 @@ class Inbox:
         return stored
 
     async def expect_code(self, number: str, waiter: str) -> int:
-        """Note that a code was asked for: from now on it counts against R3."""
-        now = self._clock.now()
+        """Note that a code was asked for: from now on it counts against R3.
+
+        A number awaits one code at a time, whichever process asks: while
+        another waiter's code is awaited there, ``NumberAwaited``.
+        """
+        try:
+            return await self._expect(number, waiter)
+        except IntegrityError:
+            if not await self._forget_stale_wait(number):
+                raise NumberAwaited(number) from None
+        try:
+            return await self._expect(number, waiter)
+        except IntegrityError:
+            raise NumberAwaited(number) from None
+
+    async def give_up(self, waiter: str) -> None:
+        """A waiter that is gone (its process stopped) awaits nothing any more."""
         async with self._db.transaction() as session:
-            expectation = CodeExpectation(
-                number=number, waiter=waiter, requested_at=now, day=shanghai_day(now)
+            await session.execute(
+                update(CodeExpectation)
+                .where(CodeExpectation.waiter == waiter, _awaited())
+                .values(abandoned_at=self._clock.now())
             )
-            session.add(expectation)
-            await session.flush()
-            return expectation.id
 
     async def withdraw(self, expectation_id: int) -> None:
         """The bureau refused to send: no SMS went out, so nothing counts."""
@@ -148,6 +147,7 @@ class Inbox:
                     InboundSms.number == number,
                     InboundSms.day == day,
                     InboundSms.kind == SmsKind.BUREAU_LOGIN,
+                    InboundSms.from_bureau.is_(True),
                     InboundSms.expectation_id.is_(None),
                 )
             )
@@ -162,6 +162,7 @@ class Inbox:
                     InboundSms.number == number,
                     InboundSms.day == day,
                     InboundSms.kind == SmsKind.BUREAU_LOGIN,
+                    InboundSms.from_bureau.is_(True),
                     CodeExpectation.abandoned_at.is_not(None),
                     InboundSms.received_at >= CodeExpectation.abandoned_at,
                 )
@@ -185,6 +186,7 @@ class Inbox:
                 .where(
                     InboundSms.number == number,
                     InboundSms.kind == SmsKind.BUREAU_LOGIN,
+                    InboundSms.from_bureau.is_(True),
                     InboundSms.code.is_not(None),
                     InboundSms.claimed_by.is_(None),
                     InboundSms.expectation_id.is_(None),
@@ -210,130 +212,57 @@ class Inbox:
             )
             return list(rows)
 
-    async def _check_replay(
-        self, session: AsyncSession, source: Source, verified: Verified
-    ) -> None:
-        if verified.nonce is None:
-            return
-
-        values = {
-            "source_id": source.id,
-            "nonce": verified.nonce,
-            "content_hash": verified.content_hash,
-            "seen_at": self._clock.now(),
-        }
-        if await insert_ignoring_conflict(session, UsedNonce, values) is not None:
-            return
-
-        if verified.single_use:
-            raise SignatureRefused("a used nonce was sent again")
-        seen = await session.scalar(
-            select(UsedNonce.content_hash).where(
-                UsedNonce.source_id == source.id, UsedNonce.nonce == verified.nonce
-            )
-        )
-        # The same signature over the same content is the gateway retrying.
-        if seen != verified.content_hash:
-            raise SignatureRefused("a used signature was sent again with other content")
-
-    async def _receive(
-        self, session: AsyncSession, source: Source, sms: ReceivedSms
-    ) -> Stored:
-        """Store a whole SMS; keep a part until its long SMS can be stored whole."""
-        if sms.part is None:
-            return await self._store_one(session, source, sms)
-
-        gathered = await gather(session, source.id, sms, self._clock.now())
-        if gathered.joined is None:
-            return Stored(id=None, duplicate=gathered.duplicate)
-        return await self._store_one(session, source, gathered.joined)
-
-    async def _store_one(
-        self, session: AsyncSession, source: Source, sms: ReceivedSms
-    ) -> Stored:
+    async def _store_together(self, deliveries: list[Delivery]) -> list[list[Stored]]:
         now = self._clock.now()
-        number = await _confined_number(session, source, sms)
-        extraction = extract(sms.text)
-        values = {
-            "source_id": source.id,
-            "dedupe_key": _dedupe_key(source.id, sms.identity),
-            "number": number,
-            "sender": sms.sender[:100],
-            "text": sms.text,
-            "gateway_time": sms.gateway_time,
-            "received_at": now,
-            "day": shanghai_day(now),
-            "code": extraction.code,
-            "kind": extraction.kind.value,
-        }
-        new_id = await insert_ignoring_conflict(session, InboundSms, values)
-        if new_id is None:
-            return Stored(id=None, duplicate=True)
-
-        if extraction.kind is SmsKind.BUREAU_LOGIN and number is not None:
-            await self._match(session, new_id, number, now)
-        # In this transaction: an SMS acknowledged is an SMS that will be forwarded.
-        forwards = 0
-        if number is not None:
-            forwards = await enqueue_forwards(session, self._clock, new_id, number)
-        code_kind = extraction.kind.value if extraction.code else None
-        return Stored(
-            id=new_id,
-            duplicate=False,
-            forwards=forwards,
-            code_kind=code_kind,
-            number=number,
-        )
-
-    async def _match(
-        self, session: AsyncSession, sms_id: int, number: str, received_at: datetime
-    ) -> None:
-        """Tie a bureau code to the oldest request still waiting for one.
-
-        A request that gave up takes a code only when none still waits: its late
-        code must not be handed on, but neither may it take a fresh request's.
-        (The engine asks for no new code on a number while a late one may come.)
-        """
-        expectation = await session.scalar(
-            select(CodeExpectation)
-            .where(
-                CodeExpectation.number == number,
-                CodeExpectation.fulfilled.is_(False),
-                CodeExpectation.requested_at <= received_at + self._skew,
-                CodeExpectation.requested_at >= received_at - MATCH_WINDOW,
-            )
-            .order_by(
-                CodeExpectation.abandoned_at.is_not(None),
-                CodeExpectation.requested_at,
-                CodeExpectation.id,
-            )
-            .limit(1)
-            .with_for_update()
-        )
-        if expectation is None:
-            return  # a person logging in by hand: it still counts (spent_today)
-
-        expectation.fulfilled = True
-        await session.execute(
-            update(InboundSms)
-            .where(InboundSms.id == sms_id)
-            .values(expectation_id=expectation.id)
-        )
+        work = partial(self._storing.store, deliveries=deliveries, now=now)
+        return await self._db.run_transaction(work)
 
     async def _claim(self, expectation_id: int) -> str | None:
         now = self._clock.now()
-        async with self._db.transaction() as session:
-            claimed = await session.execute(
-                update(InboundSms)
-                .where(
-                    InboundSms.expectation_id == expectation_id,
-                    InboundSms.claimed_by.is_(None),
-                    InboundSms.code.is_not(None),
-                )
-                .values(claimed_by=f"expectation:{expectation_id}", claimed_at=now)
-                .returning(InboundSms.code)
+        claim = (
+            update(InboundSms)
+            .where(
+                InboundSms.expectation_id == expectation_id,
+                InboundSms.claimed_by.is_(None),
+                InboundSms.code.is_not(None),
             )
-            return claimed.scalars().first()
+            .values(claimed_by=f"expectation:{expectation_id}", claimed_at=now)
+            .returning(InboundSms.code)
+        )
+
+        def work(session: Session) -> str | None:
+            return session.execute(claim).scalars().first()
+
+        # One trip: a woken login holds its code the sooner.
+        return await self._db.run_transaction(work)
+
+    async def _expect(self, number: str, waiter: str) -> int:
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            expectation = CodeExpectation(
+                number=number, waiter=waiter, requested_at=now, day=shanghai_day(now)
+            )
+            session.add(expectation)
+            await session.flush()
+            return expectation.id
+
+    async def _forget_stale_wait(self, number: str) -> bool:
+        """Give up a wait older than any code it could match; whether there was one.
+
+        Its waiter stopped without a word (a crash): it blocks the number no more.
+        """
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            given_up = await session.execute(
+                update(CodeExpectation)
+                .where(
+                    CodeExpectation.number == number,
+                    _awaited(),
+                    CodeExpectation.requested_at < now - MATCH_WINDOW,
+                )
+                .values(abandoned_at=now)
+            )
+        return bool(getattr(given_up, "rowcount", 0))
 
     async def _abandon(self, expectation_id: int) -> None:
         async with self._db.transaction() as session:
@@ -355,42 +284,23 @@ class Inbox:
         return number
 
 
+class NumberAwaited(Exception):
+    """The number awaits another waiter's code: it cannot await a second one."""
+
+    def __init__(self, number: str) -> None:
+        super().__init__(f"{number} awaits another code")
+        self.number = number
+
+
+def _awaited() -> ColumnElement[bool]:
+    """An expectation whose code has neither come nor been given up."""
+    return and_(
+        CodeExpectation.fulfilled.is_(False), CodeExpectation.abandoned_at.is_(None)
+    )
+
+
 def code_expires_at(sms: InboundSms) -> datetime:
     """When the SMS's code stops working: its stated validity, else 5 minutes."""
     minutes = extract(sms.text).validity_minutes
     lifetime = timedelta(minutes=minutes) if minutes else DEFAULT_VALIDITY
     return sms.received_at + lifetime
-
-
-async def _confined_number(
-    session: AsyncSession, source: Source, sms: ReceivedSms
-) -> str | None:
-    """The number an SMS is for; a source may write only for its own numbers."""
-    number = sms.number or _slot_number(source, sms.sim_slot)
-    declared = {str(value) for value in source.sim_slots.values()}
-    if source.number is not None:
-        declared.add(source.number)
-    if number is None or (declared and number in declared):
-        return number
-    if declared:
-        raise MalformedSms(f"{number} is not a number of this source", field="number")
-
-    if source.customer_id is not None:
-        owner = await session.scalar(
-            select(Number.customer_id).where(Number.msisdn == number)
-        )
-        if owner != source.customer_id:
-            raise MalformedSms(
-                f"{number} is not a number of this source's customer", field="number"
-            )
-    return number
-
-
-def _slot_number(source: Source, slot: str | None) -> str | None:
-    if slot is not None and slot in source.sim_slots:
-        return str(source.sim_slots[slot])
-    return source.number
-
-
-def _dedupe_key(source_id: int, identity: str) -> str:
-    return hashlib.sha256(f"{source_id}\n{identity}".encode()).hexdigest()

@@ -15,6 +15,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -58,6 +60,11 @@ class InboundSms(Base):
     day: Mapped[date] = mapped_column(Date)
     code: Mapped[str | None] = mapped_column(String(8))
     kind: Mapped[str] = mapped_column(String(20))
+    # Sent by one of the bureau's senders; any other SMS is kept and shown, but
+    # its code is never handed to a login nor counted against the quota.
+    from_bureau: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default=true()
+    )
     expectation_id: Mapped[int | None] = mapped_column(
         ForeignKey("code_expectations.id"), index=True
     )
@@ -69,7 +76,17 @@ class CodeExpectation(Base):
     """A code banshui asked the bureau for; it counts against the day's quota (R3)."""
 
     __tablename__ = "code_expectations"
-    __table_args__ = (Index("ix_code_expectations_number_day", "number", "day"),)
+    __table_args__ = (
+        Index("ix_code_expectations_number_day", "number", "day"),
+        # A number awaits one code at a time, whichever process asked for it.
+        Index(
+            "uq_code_expectations_awaited",
+            "number",
+            unique=True,
+            sqlite_where=text("NOT fulfilled AND abandoned_at IS NULL"),
+            postgresql_where=text("NOT fulfilled AND abandoned_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(11))

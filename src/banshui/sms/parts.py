@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
-from banshui.core.upsert import insert_ignoring_conflict
+from banshui.core.upsert import insert_ignoring_conflict_sync
 from banshui.sms.gateways.base import MalformedSms, PartInfo, ReceivedSms
 from banshui.sms.parts_models import LongSms, LongSmsPart
 
@@ -30,8 +30,8 @@ class Gathered:
     duplicate: bool
 
 
-async def gather(
-    session: AsyncSession, source_id: int, sms: ReceivedSms, now: datetime
+def gather(
+    session: Session, source_id: int, sms: ReceivedSms, now: datetime
 ) -> Gathered:
     """Keep one part; the joined SMS when it was the last one missing."""
     part = sms.part
@@ -41,24 +41,24 @@ async def gather(
         message = f"part.index: {part.index} is not between 1 and {part.total}"
         raise MalformedSms(message, field="part.index")
 
-    long_sms = await _long_sms(session, source_id, part, now)
+    long_sms = _long_sms(session, source_id, part, now)
     if long_sms.joined_at is not None:
         return Gathered(joined=None, duplicate=True)
 
-    if not await _keep(session, long_sms.id, part.index, sms, now):
+    if not _keep(session, long_sms.id, part.index, sms, now):
         return Gathered(joined=None, duplicate=True)
 
-    parts = await _parts(session, long_sms.id)
+    parts = _parts(session, long_sms.id)
     if len(parts) < long_sms.total:
         return Gathered(joined=None, duplicate=False)
 
     joined = _joined(part.ref, parts)
-    await _close(session, long_sms.id, now)
+    _close(session, long_sms.id, now)
     return Gathered(joined=joined, duplicate=False)
 
 
-async def _long_sms(
-    session: AsyncSession, source_id: int, part: PartInfo, now: datetime
+def _long_sms(
+    session: Session, source_id: int, part: PartInfo, now: datetime
 ) -> LongSms:
     values = {
         "source_id": source_id,
@@ -66,11 +66,11 @@ async def _long_sms(
         "total": part.total,
         "started_at": now,
     }
-    await insert_ignoring_conflict(session, LongSms, values)
+    insert_ignoring_conflict_sync(session, LongSms, values)
 
     # The row lock makes the parts of one long SMS arrive one at a time on
     # PostgreSQL, so the last two cannot each miss the other and never join.
-    long_sms = await session.scalar(
+    long_sms = session.scalar(
         select(LongSms)
         .where(LongSms.source_id == source_id, LongSms.ref == part.ref)
         .with_for_update()
@@ -86,8 +86,8 @@ async def _long_sms(
     return long_sms
 
 
-async def _keep(
-    session: AsyncSession, long_sms_id: int, index: int, sms: ReceivedSms, now: datetime
+def _keep(
+    session: Session, long_sms_id: int, index: int, sms: ReceivedSms, now: datetime
 ) -> bool:
     """Store the part; False when this index was here already."""
     values = {
@@ -100,11 +100,11 @@ async def _keep(
         "gateway_time": sms.gateway_time,
         "received_at": now,
     }
-    return await insert_ignoring_conflict(session, LongSmsPart, values) is not None
+    return insert_ignoring_conflict_sync(session, LongSmsPart, values) is not None
 
 
-async def _parts(session: AsyncSession, long_sms_id: int) -> list[LongSmsPart]:
-    rows = await session.scalars(
+def _parts(session: Session, long_sms_id: int) -> list[LongSmsPart]:
+    rows = session.scalars(
         select(LongSmsPart)
         .where(LongSmsPart.long_sms_id == long_sms_id)
         .order_by(LongSmsPart.index)
@@ -112,14 +112,12 @@ async def _parts(session: AsyncSession, long_sms_id: int) -> list[LongSmsPart]:
     return list(rows)
 
 
-async def _close(session: AsyncSession, long_sms_id: int, now: datetime) -> None:
+def _close(session: Session, long_sms_id: int, now: datetime) -> None:
     # The joined SMS holds the text now; the long SMS row stays to refuse late parts.
-    await session.execute(
+    session.execute(
         update(LongSms).where(LongSms.id == long_sms_id).values(joined_at=now)
     )
-    await session.execute(
-        delete(LongSmsPart).where(LongSmsPart.long_sms_id == long_sms_id)
-    )
+    session.execute(delete(LongSmsPart).where(LongSmsPart.long_sms_id == long_sms_id))
 
 
 def _joined(ref: str, parts: list[LongSmsPart]) -> ReceivedSms:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Callable
 
 from sqlalchemy import select
 
@@ -61,6 +63,38 @@ async def find_source(db: Database, kind: str, name: str) -> Source:
     if source is None:
         raise NotFound(f"no {kind} source named {name!r}")
     return source
+
+
+class KnownSources:
+    """Sources found for webhooks, remembered a few seconds.
+
+    A gateway posts every SMS to the same source, so looking it up in the
+    database each time is most of what a webhook costs before it stores.
+    Only sources that exist are remembered, so made-up names cannot fill the
+    memory; and only briefly, so that a source changed in another process
+    (PostgreSQL) is seen within ``seconds``.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        seconds: float = 5.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._db = db
+        self._seconds = seconds
+        self._monotonic = monotonic
+        self._found: dict[tuple[str, str], tuple[float, Source]] = {}
+
+    async def find(self, kind: str, name: str) -> Source:
+        now = self._monotonic()
+        remembered = self._found.get((kind, name))
+        if remembered is not None and now - remembered[0] < self._seconds:
+            return remembered[1]
+
+        source = await find_source(self._db, kind, name)
+        self._found[(kind, name)] = (now, source)
+        return source
 
 
 def _validated(

@@ -1,4 +1,4 @@
-"""The http driver: speaks the login site's JSON protocol."""
+"""The http driver: speaks the login site's sealed JSON protocol."""
 
 from banshui.drivers.http.driver import HttpDriver
 

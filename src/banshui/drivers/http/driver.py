@@ -1,8 +1,14 @@
-"""Login steps over HTTP; every bureau answer is read into the driver protocol."""
+"""Login steps over HTTP; every bureau answer is read into the driver protocol.
+
+After the key exchange every step goes sealed (``envelope.py``); the region's
+profile gives the client id and the steps the driver may meet.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -17,40 +23,29 @@ from banshui.drivers.base import (
     SessionHandle,
     Step,
 )
+from banshui.drivers.http.envelope import Channel, EnvelopeError, SessionKey
+from banshui.drivers.profile import SIMULATOR, Profiles, RegionProfile, load_profiles
+from banshui.drivers.refusals import failure_of
 
 logger = logging.getLogger(__name__)
 
 OK = 1000
 SESSION_COOKIE = "SIMSESSION"
+CHANNEL_PATH = "/api/login/channel"
 
-# The site's business error codes (DESIGN §6) in the engine's terms.
-FAILURES = {
-    2018: Failure.BAD_TAX_ID,
-    2023: Failure.LOCKED,
-    2034: Failure.NO_RELATION,
-    2035: Failure.BAD_CREDENTIALS,
-    2040: Failure.QUOTA_REFUSED,
-    2041: Failure.WRONG_CODE,
-    2042: Failure.CODE_EXPIRED,
-    2050: Failure.SLIDER_FAILED,
-    2059: Failure.NOT_REGISTERED,
-    2060: Failure.PERSON_NOT_FOUND,
-    2070: Failure.REAL_NAME_MISMATCH,
-    2080: Failure.FACE_CHECK_PENDING,
-    2100: Failure.SESSION_ENDED,
-    2101: Failure.UNKNOWN_FLOW,
-}
+# The channel was forgotten (a restart, a reset): open another and ask again.
+UNKNOWN_CHANNEL = 2113
 
-# One code, two meanings the site tells apart only in its words.
-UNCONFIRMED = "尚未确认"  # 2034: the identity exists but is not confirmed (R7)
-SLIDER = "滑块"  # 2101: the code waits until the slider is passed
+# The next steps the site may name, in the profiles' words.
+NEXT_STEPS = frozenset({"sms", "slider", "identity", "face_check"})
 
 
 class HttpDriver:
-    """The login site's JSON protocol.
+    """The login site's JSON protocol, sealed.
 
-    ``solve_simulated_slider``: the simulator publishes its slider's answer, so
-    the driver may pass it; a real site's slider goes to a person instead.
+    ``solve_simulated_slider``: a region whose profile says its slider is the
+    simulator's (which publishes its answer) may have it passed by the driver;
+    any other slider goes to a person.
     """
 
     def __init__(
@@ -58,74 +53,84 @@ class HttpDriver:
         base_url: str,
         timeout: float = 10.0,
         solve_simulated_slider: bool = False,
+        profiles: Profiles | None = None,
+        millis: Callable[[], int] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._base_url = base_url.rstrip("/")
-        self._client = httpx.AsyncClient(base_url=self._base_url, timeout=timeout)
+        # The envelope's clock (milliseconds since the epoch); real time unless given.
+        self._millis = millis
+        self._client = httpx.AsyncClient(
+            base_url=self._base_url, timeout=timeout, transport=transport
+        )
         self._solve_slider = solve_simulated_slider
+        self._profiles = profiles or load_profiles(simulator_url=self._base_url)
+        self._channel: Channel | None = None
+        self._opening = asyncio.Lock()
 
     async def start(
         self, region: str, tax_id: str, account: str, password: str
     ) -> Flow:
-        data = await self._call(
-            "POST",
-            "/api/login/password",
-            json={"tax_id": tax_id, "account": account, "password": password},
-        )
+        profile = self._profile(region)
+        body = {
+            "client_id": profile.client_id,
+            "tax_id": tax_id,
+            "account": account,
+            "password": password,
+        }
+        data = await self._call("/api/login/password", body, profile=profile)
         flow_id = str(data["flow_id"])
-        following = data.get("next")
+        following = _expected(profile, data.get("next"), "password")
         if following == "identity":
             # R12: a region that opens the session after the password alone.
             return Flow(region, flow_id, Step.IDENTITY, _identities(data))
         if following == "slider":
             challenge = str(data["slider"]["challenge_id"])
-            if self._solve_slider:
-                await self._slide(flow_id, challenge)
+            if self._solve_slider and profile.simulated_slider:
+                await self._slide(profile, flow_id, challenge)
                 return Flow(region, flow_id, Step.CODE)
             return Flow(region, flow_id, Step.SLIDER, slider_id=challenge)
         return Flow(region, flow_id, Step.CODE)
 
     async def send_code(self, flow: Flow) -> None:
-        await self._call("POST", "/api/login/send-code", json={"flow_id": flow.flow_id})
+        await self._call("/api/login/send-code", {"flow_id": flow.flow_id})
 
     async def submit_code(self, flow: Flow, code: str) -> Flow:
         data = await self._call(
-            "POST",
-            "/api/login/submit-code",
-            json={"flow_id": flow.flow_id, "code": code},
+            "/api/login/submit-code", {"flow_id": flow.flow_id, "code": code}
         )
         return Flow(flow.region, flow.flow_id, Step.IDENTITY, _identities(data))
 
     async def choose_identity(
         self, flow: Flow, tax_id: str, identity_code: str, business: str
     ) -> SessionHandle | FaceCheck:
-        response = await self._send(
-            "POST",
-            "/api/login/identity",
-            json={
-                "flow_id": flow.flow_id,
-                "tax_id": tax_id,
-                "identity_code": identity_code,
-                "business": business,
-            },
-        )
-        data = _data(response)
+        body = {
+            "flow_id": flow.flow_id,
+            "tax_id": tax_id,
+            "identity_code": identity_code,
+            "business": business,
+        }
+        response, data = await self._exchange("/api/login/identity", body)
         if data.get("next") == "face_check":
-            return FaceCheck(str(data["face_check_id"]), str(data["qr_url"]))
-        return self._handle(response, data)
+            profile = self._profile(flow.region)
+            _expected(profile, "face_check", "identity")
+            check_id, qr_url = str(data["face_check_id"]), str(data["qr_url"])
+            return FaceCheck(check_id, qr_url, region=flow.region)
+        return self._handle(response, data, flow.region)
 
     async def face_check_passed(self, check: FaceCheck) -> bool:
-        path = f"/api/login/face-check/{check.face_check_id}"
-        data = await self._call("GET", path)
+        body = {"face_check_id": check.face_check_id}
+        data = await self._call("/api/login/face-check", body)
         return data.get("status") == "approved"
 
     async def session_after_face_check(self, check: FaceCheck) -> SessionHandle:
-        path = f"/api/login/face-check/{check.face_check_id}/session"
-        response = await self._send("POST", path)
-        return self._handle(response, _data(response))
+        body = {"face_check_id": check.face_check_id}
+        response, data = await self._exchange("/api/login/face-check/session", body)
+        return self._handle(response, data, check.region)
 
     async def probe(self, session: SessionHandle) -> Probe:
         try:
-            data = await self._call("GET", "/api/session", cookies=session.cookies)
+            data = await self._call("/api/session", {}, cookies=session.cookies)
         except BureauError as error:
             if error.failure is Failure.SESSION_ENDED:
                 return Probe(alive=False)
@@ -134,10 +139,7 @@ class HttpDriver:
 
     async def switch(self, session: SessionHandle, tax_id: str) -> SessionHandle:
         data = await self._call(
-            "POST",
-            "/api/session/switch",
-            json={"tax_id": tax_id},
-            cookies=session.cookies,
+            "/api/session/switch", {"tax_id": tax_id}, cookies=session.cookies
         )
         return SessionHandle(
             base_url=session.base_url,
@@ -145,18 +147,41 @@ class HttpDriver:
             tax_id=str(data.get("tax_id", tax_id)),
             identity_code=str(data.get("identity_code", session.identity_code)),
             enterprise_name=str(data.get("enterprise_name", "")),
+            region=session.region,
         )
 
     async def close(self) -> None:
         await self._client.aclose()
 
-    async def _slide(self, flow_id: str, challenge_id: str) -> None:
-        """Drag the simulated slider by the offset its own address publishes."""
-        answer = await self._call("GET", f"/api/login/slider/{challenge_id}")
-        body = {"flow_id": flow_id, "offset": int(answer["offset"])}
-        await self._call("POST", "/api/login/slider", json=body)
+    def _profile(self, region: str) -> RegionProfile:
+        profile = self._profiles.get(region)
+        if profile is None:
+            raise BureauError(
+                Failure.PROFILE, f"no driver profile describes region {region}"
+            )
+        if profile.base_url not in (SIMULATOR, self._base_url):
+            logger.warning(
+                "%s names %s, but this driver speaks to %s",
+                profile.label,
+                profile.base_url,
+                self._base_url,
+            )
+        return profile
 
-    def _handle(self, response: httpx.Response, data: dict[str, Any]) -> SessionHandle:
+    async def _slide(
+        self, profile: RegionProfile, flow_id: str, challenge: str
+    ) -> None:
+        """Drag the simulated slider by the offset its own address publishes."""
+        published = await self._send("GET", f"/api/login/slider/{challenge}")
+        answer = _body(published)
+        if answer.get("code") != OK:
+            raise _refusal(answer, published.url.path, profile)
+        body = {"flow_id": flow_id, "offset": int(answer["data"]["offset"])}
+        await self._call("/api/login/slider", body, profile=profile)
+
+    def _handle(
+        self, response: httpx.Response, data: dict[str, Any], region: str
+    ) -> SessionHandle:
         token = response.cookies.get(SESSION_COOKIE) or str(data["session_token"])
         return SessionHandle(
             base_url=self._base_url,
@@ -164,18 +189,90 @@ class HttpDriver:
             tax_id=str(data["tax_id"]),
             identity_code=str(data["identity_code"]),
             enterprise_name=str(data.get("enterprise_name", "")),
+            region=region,
         )
 
-    async def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        return _data(await self._send(method, path, **kwargs))
+    # The envelope.
+
+    async def _call(
+        self,
+        path: str,
+        body: dict[str, Any],
+        cookies: dict[str, str] | None = None,
+        profile: RegionProfile | None = None,
+    ) -> dict[str, Any]:
+        return (await self._exchange(path, body, cookies, profile))[1]
+
+    async def _exchange(
+        self,
+        path: str,
+        body: dict[str, Any],
+        cookies: dict[str, str] | None = None,
+        profile: RegionProfile | None = None,
+    ) -> tuple[httpx.Response, dict[str, Any]]:
+        """Send one step sealed; the response and the data it opens to."""
+        channel = await self._open_channel()
+        response = await self._post_sealed(channel, path, body, cookies)
+        answer = _body(response)
+        if answer.get("code") == UNKNOWN_CHANNEL:
+            channel = await self._open_channel(forgotten=channel)
+            response = await self._post_sealed(channel, path, body, cookies)
+            answer = _body(response)
+
+        if answer.get("code") != OK:
+            raise _refusal(answer, path, profile)
+        try:
+            return response, channel.open(path, answer)
+        except EnvelopeError as error:
+            raise BureauError(Failure.ENVELOPE, str(error)) from None
+
+    async def _post_sealed(
+        self,
+        channel: Channel,
+        path: str,
+        body: dict[str, Any],
+        cookies: dict[str, str] | None,
+    ) -> httpx.Response:
+        headers = {"Cookie": _cookie_header(cookies)} if cookies else None
+        return await self._send(
+            "POST", path, json=channel.seal(path, body), headers=headers
+        )
+
+    async def _open_channel(self, forgotten: Channel | None = None) -> Channel:
+        """The channel, opened once; again when the site forgot ``forgotten``."""
+        async with self._opening:
+            if self._channel is not None and self._channel is not forgotten:
+                return self._channel
+
+            published = _body(await self._send("GET", "/api/login/public-key"))
+            if published.get("code") != OK:
+                raise _refusal(published, "/api/login/public-key", None)
+            key = SessionKey.fresh()
+            try:
+                sealed_key = key.for_site(str(published["data"]["public_key"]))
+            except (EnvelopeError, KeyError, TypeError) as error:
+                raise BureauError(Failure.ENVELOPE, str(error)) from None
+
+            answer = _body(
+                await self._send("POST", CHANNEL_PATH, json={"key": sealed_key})
+            )
+            if answer.get("code") != OK:
+                raise _refusal(answer, CHANNEL_PATH, None)
+            channel_id = str(answer.get("channel", ""))
+            if self._millis is None:
+                channel = Channel(channel_id, key)
+            else:
+                channel = Channel(channel_id, key, self._millis)
+            try:
+                channel.open(CHANNEL_PATH, answer)
+            except EnvelopeError as error:
+                raise BureauError(Failure.ENVELOPE, str(error)) from None
+            self._channel = channel
+            return channel
 
     async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        cookies = kwargs.pop("cookies", None)
-        headers = {"Cookie": _cookie_header(cookies)} if cookies else None
         try:
-            response = await self._client.request(
-                method, path, headers=headers, **kwargs
-            )
+            response = await self._client.request(method, path, **kwargs)
         except httpx.HTTPError as error:
             raise BureauError(Failure.UNAVAILABLE, type(error).__name__) from None
         if response.status_code >= 500:
@@ -183,35 +280,53 @@ class HttpDriver:
         return response
 
 
-def _data(response: httpx.Response) -> dict[str, Any]:
+def _expected(profile: RegionProfile, step: object, after: str) -> str:
+    """The step the site asks for next, if the region's profile lists it."""
+    named = str(step)
+    if named not in NEXT_STEPS:
+        logger.warning("unexpected next step %r after %s", step, after)
+        raise BureauError(Failure.UNAVAILABLE, f"unknown next step {step!r}")
+    if not profile.has(named):
+        raise BureauError(
+            Failure.PROFILE,
+            f"{profile.label}: after the {after} step the bureau asked for the "
+            f"step {named!r}, which the profile {profile.file} does not list",
+        )
+    return named
+
+
+def _body(response: httpx.Response) -> dict[str, Any]:
     try:
         body = response.json()
     except ValueError:
         raise BureauError(Failure.UNAVAILABLE, "the answer is not JSON") from None
     if not isinstance(body, dict):
         raise BureauError(Failure.UNAVAILABLE, "the answer is not a JSON object")
+    return body
 
+
+def read_refusal(
+    response: httpx.Response, profile: RegionProfile | None = None
+) -> BureauError:
+    """The refusal a plain answer carries, in the engine's terms."""
+    return _refusal(_body(response), response.url.path, profile)
+
+
+def _refusal(
+    body: dict[str, Any], path: str, profile: RegionProfile | None
+) -> BureauError:
     code = body.get("code")
-    if code == OK:
-        data = body.get("data") or {}
-        return data if isinstance(data, dict) else {"items": data}
-
     message = str(body.get("message", ""))
-    failure = _failure(code, message)
+    failure = failure_of(code, message)
     if failure is None:
-        logger.warning(
-            "unexpected bureau answer code %r on %s", code, response.url.path
-        )
+        logger.warning("unexpected bureau answer code %r on %s", code, path)
         failure = Failure.UNAVAILABLE
-    raise BureauError(failure, message, code if isinstance(code, int) else None)
-
-
-def _failure(code: object, message: str) -> Failure | None:
-    if code == 2034 and UNCONFIRMED in message:
-        return Failure.UNCONFIRMED_IDENTITY
-    if code == 2101 and SLIDER in message:
-        return Failure.SLIDER_REQUIRED
-    return FAILURES.get(code) if isinstance(code, int) else None
+    if failure is Failure.PROFILE and profile is not None:
+        message = (
+            f"{profile.label}: the bureau refused the client id of profile "
+            f"{profile.file} at the password step: {message}"
+        )
+    return BureauError(failure, message, code if isinstance(code, int) else None)
 
 
 def _identities(data: dict[str, Any]) -> tuple[Identity, ...]:

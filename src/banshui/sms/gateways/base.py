@@ -15,6 +15,10 @@ class SignatureRefused(Exception):
         self.reason = reason
 
 
+class StaleTimestamp(SignatureRefused):
+    """Signed, but its timestamp is outside the window: maybe captured earlier."""
+
+
 class MalformedSms(Exception):
     """A signed request whose body is not a usable SMS (answered with 422)."""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banshui.accounts.models import AccountEnterprise, Enterprise, Tenant
@@ -58,14 +58,23 @@ class EnterpriseCard:
 
 
 async def enterprise_cards(
-    session: AsyncSession, tenant_ids: list[int]
+    session: AsyncSession, tenant_ids: list[int], search: str = ""
 ) -> list[EnterpriseCard]:
+    """The tenants' enterprises; with ``search``, those whose name or 税号 hold it."""
     names = dict((await session.execute(select(Tenant.id, Tenant.name))).all())
-    found = await session.scalars(
+    query = (
         select(Enterprise)
         .where(Enterprise.tenant_id.in_(tenant_ids))
         .order_by(Enterprise.tenant_id, Enterprise.id)
     )
+    if search:
+        query = query.where(
+            or_(
+                Enterprise.name.contains(search, autoescape=True),
+                Enterprise.tax_id.contains(search.upper(), autoescape=True),
+            )
+        )
+    found = await session.scalars(query)
     cards = {e.id: EnterpriseCard(e, names.get(e.tenant_id, "")) for e in found}
     served = await session.execute(
         select(AccountEnterprise.enterprise_id, AccountEnterprise.account_id).where(

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, String, cast, literal, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
-from banshui.accounts.models import Account, Person, Tenant
+from banshui.accounts.models import Account, Enterprise, Person, Tenant
 from banshui.audit.models import AuditEntry
 from banshui.core.db import Database
 from banshui.login.models import LoginRequest
@@ -51,6 +51,13 @@ ACTIONS = {
     "operator.sign_in_refused": "登录控制台被拒",
     "operator.locked": "用户被锁定",
     "operator.unlocked": "解除锁定",
+    "operator.role_changed": "修改角色",
+    "operator.disabled": "停用用户",
+    "operator.enabled": "启用用户",
+    "operator.password_changed": "修改登录密码",
+    "operator.password_change_refused": "修改密码被拒",
+    "enterprise.add": "新增企业",
+    "number.added_at_bureau": "确认已在税局添加",
     "person.add": "新增自然人",
     "person.password_changed": "修改密码",
     "query.locked": "查询页锁定号码",
@@ -69,6 +76,7 @@ class Line:
     label: str
     subject: str
     detail: str
+    client: str
 
 
 async def entries(db: Database, caller: Caller, before: int | None) -> list[Line]:
@@ -87,6 +95,9 @@ def _of_tenant(tenant_id: int) -> ColumnElement[bool]:
     return or_(
         subject.in_(_prefixed("account:", Account.id, Account.tenant_id == tenant_id)),
         subject.in_(_prefixed("person:", Person.id, Person.tenant_id == tenant_id)),
+        subject.in_(
+            _prefixed("enterprise:", Enterprise.id, Enterprise.tenant_id == tenant_id)
+        ),
         subject.in_(
             select(literal("number:") + Number.msisdn).where(
                 Number.id.in_(numbers_of_tenant(tenant_id))
@@ -129,4 +140,5 @@ def _line(row: AuditEntry, masked: bool) -> Line:
         label=ACTIONS.get(row.action, row.action),
         subject=shown(row.subject),
         detail=shown(row.detail or ""),
+        client=row.client or "",
     )

@@ -22,6 +22,7 @@ from banshui.web.console.guard import Caller
 from banshui.web.console.scope import msisdns
 
 SHOWN = 50
+NOT_FROM_BUREAU = "非税局号码发送（不用于登录）"
 KINDS = {
     SmsKind.BUREAU_LOGIN.value: "税局登录验证码",
     SmsKind.VERIFICATION.value: "验证码",
@@ -93,9 +94,16 @@ def _item(sms: InboundSms, now: datetime, hidden: bool) -> Item:
         number=sms.number,
         sender=shown.sender,
         received=shown.received,
-        kind=KINDS.get(sms.kind, sms.kind),
+        kind=_kind(sms),
         code=code,
         fresh=fresh,
         valid_until=shown.valid_until if fresh else None,
         pieces=pieces,
     )
+
+
+def _kind(sms: InboundSms) -> str:
+    # The bureau's words from a sender that is not the bureau's: never used to log in.
+    if sms.kind == SmsKind.BUREAU_LOGIN and not sms.from_bureau:
+        return NOT_FROM_BUREAU
+    return KINDS.get(sms.kind, sms.kind)

@@ -1,6 +1,7 @@
-"""What the console records that no other part keeps yet: a region's bureau that
-refused to add a sub-number (R10), so the onboarding checklist can say to add it
-through another region."""
+"""What the console records that no other part keeps: an operator's word that a
+person added a number at the bureau (R15: the bureau cannot be asked), and a
+region's bureau that refused to add it (R10), so the onboarding checklist can say
+to add it through another region."""
 
 from __future__ import annotations
 
@@ -22,5 +23,21 @@ class PortalRefusal(Base):
         ForeignKey("numbers.id", ondelete="CASCADE"), index=True
     )
     region: Mapped[str] = mapped_column(String(4))
+    noted_by: Mapped[str] = mapped_column(String(200))
+    noted_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class BureauAddition(Base):
+    """An operator ticked that the person added the number at the bureau, through
+    the natural-person portal with 默认手机号 = 否 and the face check (R15)."""
+
+    __tablename__ = "bureau_additions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number_id: Mapped[int] = mapped_column(
+        ForeignKey("numbers.id", ondelete="CASCADE"), index=True
+    )
+    # The tick holds for this person only: a number moved on (R1) needs a new one.
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
     noted_by: Mapped[str] = mapped_column(String(200))
     noted_at: Mapped[datetime] = mapped_column(UtcDateTime)

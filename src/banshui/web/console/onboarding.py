@@ -2,14 +2,17 @@
 
 bound → added at the bureau through the natural-person portal with 默认手机号 =
 否 and the face check (R15) → configured as an account → test login passed.
-Where a region refused to add the number (Shanghai, R10) the checklist says to
-add it through another region: the bureau's data is national.
+The bureau cannot be asked whether a number was added, so that step is an
+operator's tick (or follows from a login that worked); the others follow from
+what banshui holds. Where a region refused to add the number (Shanghai, R10)
+the checklist says to add it through another region: the bureau's data is
+national.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from sqlalchemy import func, select
@@ -24,8 +27,9 @@ from banshui.login.status import Status
 from banshui.numbers.binding import WARNING_DAYS, service_warning
 from banshui.numbers.models import Customer, Number
 from banshui.runtime import Runtime
-from banshui.web.console.models import PortalRefusal
+from banshui.web.console.models import BureauAddition, PortalRefusal
 from banshui.web.console.scope import numbers_of_tenant
+from banshui.web.templating import local_time
 
 DAILY_CODES = 20  # R3
 
@@ -42,8 +46,12 @@ REFUSED = (
 DEFAULT_YES = (
     "已添加，但设成了默认手机号：请在自然人业务中把默认手机号改为「否」（R6）。"
 )
+TICKED = "{who} 于 {at} 确认：已作为其他手机号添加，默认手机号 = 否，已完成人脸认证。"
+PROVEN = "登录成功过，号码已在税局添加到本人名下。"
+TICK = "本人添加后，请在下面勾选确认（平台无法向税局查询）。"
 CONFIGURE = "在「企业」页为这个号码新增账号，登录类型选办税小号。"
-TEST = "点「测试登录」：平台向税局要验证码、自动读取并登录。"
+TEST = "平台向税局要验证码、自动读取并登录，进度实时显示。"
+NOT_YET = "号码登记到自然人并配置为账号后，才能测试登录。"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +60,7 @@ class Step:
     done: bool
     detail: str
     warn: bool = False
+    key: str = ""  # bound, added, configured, tested: what the page acts on
 
 
 @dataclass(slots=True)
@@ -65,6 +74,8 @@ class NumberCard:
     accounts: list[Account]
     refused_in: list[str]
     tested_at: datetime | None
+    # The operator's tick that the owner added it at the bureau (R15).
+    addition: BureauAddition | None = None
     steps: list[Step] = field(default_factory=list)
 
     @property
@@ -79,6 +90,16 @@ class NumberCard:
     @property
     def can_test(self) -> bool:
         return bool(self.accounts) and self.owner_id is not None
+
+    @property
+    def needs_tick(self) -> bool:
+        """Owned, but nobody has said yet that it was added at the bureau."""
+        return (
+            self.number.is_sub_number
+            and self.owner_id is not None
+            and self.addition is None
+            and self.tested_at is None
+        )
 
 
 @dataclass(slots=True)
@@ -146,6 +167,7 @@ async def _cards(
     customers = dict((await session.execute(select(Customer.id, Customer.name))).all())
     accounts = await _accounts(session, ids)
     refusals = await _refusals(session, ids)
+    additions = await _additions(session, ids)
     tested = await _tested(session, [number.msisdn for number in numbers])
     today = shanghai_day(clock.now())
 
@@ -163,6 +185,9 @@ async def _cards(
             refused_in=refusals.get(number.id, []),
             tested_at=tested.get(number.msisdn),
         )
+        addition = additions.get(number.id)
+        if owner is not None and addition and addition.person_id == owner.person_id:
+            card.addition = addition
         card.steps = checklist(card)
         cards[number.id] = card
     return cards
@@ -196,6 +221,18 @@ async def _refusals(session: AsyncSession, ids: list[int]) -> dict[int, list[str
     return found
 
 
+async def _additions(
+    session: AsyncSession, ids: list[int]
+) -> dict[int, BureauAddition]:
+    """The latest tick of each number."""
+    rows = await session.scalars(
+        select(BureauAddition)
+        .where(BureauAddition.number_id.in_(ids))
+        .order_by(BureauAddition.id)
+    )
+    return {row.number_id: row for row in rows}
+
+
 async def _tested(session: AsyncSession, msisdns: list[str]) -> dict[str, datetime]:
     """The last time a login on each number reached a session."""
     rows = await session.execute(
@@ -219,18 +256,29 @@ def checklist(card: NumberCard) -> list[Step]:
         first = Step("绑定", True, "由其他服务商托管，appKey/appSecret 已保存。")
     else:
         first = Step("绑定", bound, "已绑定真实手机号。" if bound else BIND)
-    return [first, _added(card), _configured(card), _tested_step(card)]
+    steps = [first, _added(card), _configured(card), _tested_step(card)]
+    keys = ("bound", "added", "configured", "tested")
+    return [replace(step, key=key) for step, key in zip(steps, keys, strict=True)]
 
 
 def _added(card: NumberCard) -> Step:
+    label = "在税局添加"
+    if not card.number.is_sub_number and card.owner_id is not None:
+        return Step(label, True, "本人的真实手机号，无需添加。")
     if card.owner_id is not None and card.default_at_bureau:
-        return Step("在税局添加", True, DEFAULT_YES, warn=True)
-    if card.owner_id is not None:
-        return Step("在税局添加", True, "已作为其他手机号添加，默认手机号 = 否。")
+        return Step(label, True, DEFAULT_YES, warn=True)
+    if card.addition is not None:
+        who = card.addition.noted_by.removeprefix("console:")
+        at = local_time(card.addition.noted_at, "%Y-%m-%d %H:%M")
+        return Step(label, True, TICKED.format(who=who, at=at))
+    if card.owner_id is not None and card.tested_at is not None:
+        return Step(label, True, PROVEN)
     if card.refused_in:
         regions = "、".join(card.refused_in)
-        return Step("在税局添加", False, REFUSED.format(regions=regions), warn=True)
-    return Step("在税局添加", False, ADD)
+        return Step(label, False, REFUSED.format(regions=regions), warn=True)
+    if card.owner_id is not None:
+        return Step(label, False, f"{ADD}{TICK}")
+    return Step(label, False, ADD)
 
 
 def _configured(card: NumberCard) -> Step:
@@ -243,7 +291,7 @@ def _configured(card: NumberCard) -> Step:
 def _tested_step(card: NumberCard) -> Step:
     if card.tested_at is not None:
         return Step("测试登录", True, "登录成功。")
-    return Step("测试登录", False, TEST)
+    return Step("测试登录", False, TEST if card.can_test else NOT_YET)
 
 
 async def note_refusal(
@@ -262,4 +310,26 @@ async def note_refusal(
         action="number.portal_refused",
         subject=f"number:{number.msisdn}",
         detail=f"region:{region}",
+    )
+
+
+def note_addition(
+    session: AsyncSession, clock: Clock, number: Number, person_id: int, actor: str
+) -> None:
+    """The operator's tick: the person added the number at the bureau (R15)."""
+    session.add(
+        BureauAddition(
+            number_id=number.id,
+            person_id=person_id,
+            noted_by=actor,
+            noted_at=clock.now(),
+        )
+    )
+    record(
+        session,
+        clock,
+        actor=actor,
+        action="number.added_at_bureau",
+        subject=f"number:{number.msisdn}",
+        detail=f"person:{person_id} default_phone:no face_check:done",
     )

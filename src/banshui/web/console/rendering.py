@@ -44,6 +44,11 @@ DONE = {
     "hosting_set": "已更换 appKey/appSecret。",
     "user_added": "已新增用户。",
     "user_unlocked": "已解除锁定。",
+    "user_disabled": "已停用该用户：其登录已全部结束。",
+    "user_enabled": "已启用该用户。",
+    "role_changed": "已修改角色：从该用户的下一次操作起生效。",
+    "own_password_changed": "已修改密码：你在其他地方的登录已全部退出。",
+    "enterprise_added": "已新增企业。",
     "released": "已释放租约。",
 }
 

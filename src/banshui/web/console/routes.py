@@ -10,6 +10,7 @@ from banshui.web.console.pages import (
     enterprises,
     inbox,
     logins,
+    me,
     persons,
     signin,
     users,
@@ -19,7 +20,7 @@ from banshui.web.templating import STATIC_DIR
 STATIC_PATH = "/static"
 
 router = APIRouter(include_in_schema=False)
-for pages in (signin, enterprises, persons, inbox, logins, audit, users):
+for pages in (signin, enterprises, persons, inbox, logins, audit, users, me):
     router.include_router(pages.router)
 
 

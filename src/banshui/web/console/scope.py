@@ -6,7 +6,7 @@ operator cannot learn whether another tenant's enterprise or number exists.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +15,11 @@ from banshui.accounts.models import Account, Enterprise, Person, PersonNumber, T
 from banshui.core.errors import InvalidInput, NotFound
 from banshui.numbers.models import Number
 from banshui.web.console.guard import Caller
+
+# Row ids are 32-bit on PostgreSQL: a larger one in a URL names no row, and must
+# not reach the database as a number it cannot hold.
+MAX_ID = 2**31 - 1
+_Row = TypeVar("_Row", Enterprise, Number, Account, Person)
 
 
 async def tenants(session: AsyncSession, caller: Caller) -> list[Tenant]:
@@ -51,14 +56,14 @@ async def msisdns(session: AsyncSession, caller: Caller) -> list[str] | None:
 async def enterprise(
     session: AsyncSession, caller: Caller, enterprise_id: int
 ) -> Enterprise:
-    found = await session.get(Enterprise, enterprise_id)
+    found = await _get(session, Enterprise, enterprise_id)
     if found is None or not caller.sees(found.tenant_id):
         raise NotFound("没有这家企业。")
     return found
 
 
 async def number(session: AsyncSession, caller: Caller, number_id: int) -> Number:
-    found = await session.get(Number, number_id)
+    found = await _get(session, Number, number_id)
     if found is None:
         raise NotFound("没有这个号码。")
     if caller.tenant_id is not None:
@@ -69,14 +74,14 @@ async def number(session: AsyncSession, caller: Caller, number_id: int) -> Numbe
 
 
 async def account(session: AsyncSession, caller: Caller, account_id: int) -> Account:
-    found = await session.get(Account, account_id)
+    found = await _get(session, Account, account_id)
     if found is None or not caller.sees(found.tenant_id):
         raise NotFound("没有这个账号。")
     return found
 
 
 async def person(session: AsyncSession, caller: Caller, person_id: int) -> Person:
-    found = await session.get(Person, person_id)
+    found = await _get(session, Person, person_id)
     if found is None or not caller.sees(found.tenant_id):
         raise NotFound("没有这个自然人。")
     return found
@@ -91,3 +96,9 @@ async def tenant_for_new(session: AsyncSession, caller: Caller, chosen: str) -> 
     if tenant is not None:
         return tenant.id
     raise InvalidInput("请选择租户。", field="tenant_id")
+
+
+async def _get(session: AsyncSession, model: type[_Row], row_id: int) -> _Row | None:
+    if not 1 <= row_id <= MAX_ID:
+        return None
+    return await session.get(model, row_id)

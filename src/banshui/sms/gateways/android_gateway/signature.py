@@ -13,7 +13,7 @@ import hmac
 import re
 from datetime import datetime, timedelta
 
-from banshui.sms.gateways.base import SignatureRefused
+from banshui.sms.gateways.base import SignatureRefused, StaleTimestamp
 
 TIMESTAMP_HEADER = "x-timestamp"
 SIGNATURE_HEADER = "x-signature"
@@ -47,4 +47,4 @@ def check(headers: dict[str, str], body: bytes, secret: str, now: datetime) -> N
         raise SignatureRefused("the signature does not match")
 
     if abs(now.timestamp() - int(timestamp)) > WINDOW.total_seconds():
-        raise SignatureRefused("the timestamp is outside the window")
+        raise StaleTimestamp("the timestamp is outside the window")

@@ -17,6 +17,7 @@ from banshui.sms.gateways.base import (
     PartInfo,
     ReceivedSms,
     SignatureRefused,
+    StaleTimestamp,
     Verified,
 )
 from banshui.sms.gateways.bodies import read_json
@@ -40,6 +41,8 @@ class Generic:
                 request.body,
                 now,
             )
+        except signing.StaleSignature as error:
+            raise StaleTimestamp(str(error)) from None
         except signing.SignatureInvalid as error:
             raise SignatureRefused(str(error)) from None
         except ValueError:

@@ -15,7 +15,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote
 
-from banshui.sms.gateways.base import SignatureRefused
+from banshui.sms.gateways.base import SignatureRefused, StaleTimestamp
 
 # How far the phone's clock may be from ours, either way.
 WINDOW = timedelta(seconds=600)
@@ -87,4 +87,4 @@ def _check_window(milliseconds: int, now: datetime) -> None:
 
     now_ms = (now - _EPOCH) // _MILLISECOND
     if abs(now_ms - milliseconds) > WINDOW // _MILLISECOND:
-        raise SignatureRefused("the timestamp is outside the window")
+        raise StaleTimestamp("the timestamp is outside the window")

@@ -18,22 +18,89 @@ from banshui.web.console import forms, scope
 from banshui.web.console.accounts import LOGIN_TYPES, enterprise_cards
 from banshui.web.console.guard import Caller, ConsoleRoute, Operating, Viewing
 from banshui.web.console.new_account import add_account, read_new_account
+from banshui.web.console.new_enterprise import (
+    REGIONS,
+    add_enterprise,
+    read_new_enterprise,
+)
 from banshui.web.console.rendering import render
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 
 # Fields the 新增 form shows again after a refusal; secrets are never echoed.
-_KEPT = ("login_type", "account", "identity_code", "default_business", "person_id")
+_KEPT = (
+    "login_type",
+    "account",
+    "identity_code",
+    "default_business",
+    "person_id",
+    "provider_url",
+    "app_key",
+)
+_ENTERPRISE_KEPT = ("tax_id", "name", "region", "tenant_id")
+SEARCH_LENGTH = 100
 
 
 @router.get("/enterprises", response_class=HTMLResponse)
-async def enterprises_page(request: Request, caller: Viewing) -> Response:
+async def enterprises_page(
+    request: Request, caller: Viewing, q: str = "", tenant: str = ""
+) -> Response:
+    """Per tenant; ``q`` finds by name or 税号, ``tenant`` narrows to one."""
     runtime = runtime_of(request)
+    search = q.strip()[:SEARCH_LENGTH]
     async with runtime.db.session() as session:
         tenants = await scope.tenants(session, caller)
-        cards = await enterprise_cards(session, [tenant.id for tenant in tenants])
-    context = {"cards": cards, "businesses": BUSINESSES}
+        shown = [t.id for t in tenants if not tenant or str(t.id) == tenant]
+        cards = await enterprise_cards(session, shown, search)
+    context = {
+        "cards": cards,
+        "businesses": BUSINESSES,
+        "tenants": tenants,
+        "q": search,
+        "tenant": tenant,
+    }
     return render(request, "console/enterprises.html", caller, context)
+
+
+@router.get("/enterprises/new", response_class=HTMLResponse)
+async def new_enterprise_form(request: Request, caller: Operating) -> Response:
+    return await _new_enterprise_page(request, caller, {}, None)
+
+
+@router.post("/enterprises/new", response_class=HTMLResponse)
+async def new_enterprise_posted(request: Request, caller: Operating) -> Response:
+    runtime = runtime_of(request)
+    form = await request.form()
+    try:
+        new = read_new_enterprise(form)
+        async with runtime.db.session() as session:
+            tenant_id = await scope.tenant_for_new(
+                session, caller, forms.text(form, "tenant_id")
+            )
+        made = await add_enterprise(runtime, tenant_id, new, caller.actor)
+    except BanshuiError as refused:
+        kept = {name: forms.text(form, name) for name in _ENTERPRISE_KEPT}
+        return await _new_enterprise_page(request, caller, kept, refused)
+    return _back(made.id, "enterprise_added")
+
+
+async def _new_enterprise_page(
+    request: Request,
+    caller: Caller,
+    values: dict[str, str],
+    refused: BanshuiError | None,
+) -> Response:
+    async with runtime_of(request).db.session() as session:
+        tenants = await scope.tenants(session, caller)
+    context: dict[str, Any] = {
+        "tenants": tenants,
+        "regions": REGIONS,
+        "values": values,
+        "error": refused.message if refused else None,
+        "error_field": refused.field if refused else None,
+    }
+    status = refused.status if refused else 200
+    return render(request, "console/enterprise_new.html", caller, context, status)
 
 
 @router.post("/enterprises/{enterprise_id}/default")

@@ -4,17 +4,26 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
 
 from banshui.accounts.identity import mask_id_number, validate_id_number
+from banshui.accounts.models import Person, PersonNumber
 from banshui.accounts.service import Registry
 from banshui.accounts.uscc import PROVINCES, SEPARATE_CITIES
 from banshui.api.deps import runtime_of
 from banshui.core.errors import Conflict, InvalidInput
+from banshui.numbers.models import Number
+from banshui.runtime import Runtime
 from banshui.web.console import forms, scope
 from banshui.web.console.guard import ConsoleRoute, Operating, Viewing
 from banshui.web.console.hosting import hosting_of, replace_hosting
 from banshui.web.console.login_check import start_check
-from banshui.web.console.onboarding import DAILY_CODES, note_refusal, onboarding
+from banshui.web.console.onboarding import (
+    DAILY_CODES,
+    note_addition,
+    note_refusal,
+    onboarding,
+)
 from banshui.web.console.rendering import render
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
@@ -95,7 +104,8 @@ async def change_password(
 
 @router.post("/numbers/{number_id}/added")
 async def number_added(request: Request, number_id: int, caller: Operating) -> Response:
-    """Record that the person added the number at the bureau (R15), 默认手机号 = 否."""
+    """The operator's tick: the person added the number at the bureau (R15) with
+    默认手机号 = 否 and the face check; a number not yet theirs becomes theirs."""
     runtime = runtime_of(request)
     form = await request.form()
     if not (forms.checked(form, "not_default") and forms.checked(form, "face_checked")):
@@ -107,7 +117,22 @@ async def number_added(request: Request, number_id: int, caller: Operating) -> R
         person = await scope.person(
             session, caller, forms.identifier(form, "person_id") or 0
         )
+        owned = await session.scalar(
+            select(PersonNumber.id).where(
+                PersonNumber.number_id == number.id,
+                PersonNumber.person_id == person.id,
+            )
+        )
 
+    if owned is None:
+        await _give(runtime, person, number, caller.actor)
+    async with runtime.db.transaction() as session:
+        note_addition(session, runtime.clock, number, person.id, caller.actor)
+    return RedirectResponse(f"/persons?done=number_added#n-{number.id}", 303)
+
+
+async def _give(runtime: Runtime, person: Person, number: Number, actor: str) -> None:
+    """The number is the person's now (R1: it leaves whoever had it)."""
     registry = Registry(runtime.db, runtime.vault, runtime.clock)
     try:
         await registry.give_number_in_tenant(
@@ -116,13 +141,12 @@ async def number_added(request: Request, number_id: int, caller: Operating) -> R
             number.msisdn,
             default_at_bureau=False,
             is_sub_number=number.is_sub_number,
-            actor=caller.actor,
+            actor=actor,
         )
     except Conflict:
         raise Conflict(
             "这个号码在税局属于其他租户的自然人。", field="person_id"
         ) from None
-    return RedirectResponse(f"/persons?done=number_added#p-{person.id}", 303)
 
 
 @router.post("/numbers/{number_id}/refused")

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from banshui.api.deps import runtime_of
+from banshui.core.addresses import client_of
 from banshui.core.errors import Forbidden
 from banshui.operators.sessions import (
     COOKIE,
@@ -54,7 +55,7 @@ async def sign_in_posted(request: Request) -> Response:
     except Forbidden as refused:
         return _form(request, target, message=refused.message, status=403)
 
-    client = request.client.host if request.client else "unknown"
+    client = client_of(request)
     try:
         operator = await sign_in(
             runtime.db,

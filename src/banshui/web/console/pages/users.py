@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -9,10 +10,25 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from banshui.api.deps import runtime_of
-from banshui.core.errors import BanshuiError, Conflict, Forbidden, InvalidInput
+from banshui.core.errors import (
+    BanshuiError,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+)
+from banshui.operators.models import Operator
 from banshui.operators.passwords import MAX_LENGTH, MIN_LENGTH, valid_password
 from banshui.operators.roles import LABELS, Role, validate_role
-from banshui.operators.users import add_operator, list_operators, unlock, valid_name
+from banshui.operators.users import (
+    ChangedBy,
+    add_operator,
+    list_operators,
+    set_disabled,
+    set_role,
+    unlock,
+    valid_name,
+)
 from banshui.web.console import forms, scope
 from banshui.web.console.guard import Administering, Caller, ConsoleRoute
 from banshui.web.console.rendering import render
@@ -54,8 +70,68 @@ async def unlock_user(
     request: Request, operator_id: int, caller: Administering
 ) -> Response:
     runtime = runtime_of(request)
-    await unlock(runtime.db, runtime.clock, operator_id, caller.tenant_id, caller.actor)
+    await _scoped(
+        unlock(runtime.db, runtime.clock, operator_id, caller.tenant_id, caller.actor)
+    )
     return RedirectResponse("/users?done=user_unlocked", 303)
+
+
+@router.post("/users/{operator_id}/role")
+async def change_role(
+    request: Request, operator_id: int, caller: Administering
+) -> Response:
+    """A new role, in force from the operator's next click."""
+    runtime = runtime_of(request)
+    _not_oneself(caller, operator_id, "不能修改自己的角色。")
+    try:
+        role = validate_role(forms.text(await request.form(), "role"))
+    except InvalidInput:
+        raise InvalidInput("请选择角色。", field="role") from None
+    await _scoped(set_role(runtime.db, runtime.clock, operator_id, role, _by(caller)))
+    return RedirectResponse("/users?done=role_changed", 303)
+
+
+@router.post("/users/{operator_id}/disable")
+async def disable_user(
+    request: Request, operator_id: int, caller: Administering
+) -> Response:
+    """停用: no more sign-ins, and the operator's sessions end now."""
+    runtime = runtime_of(request)
+    _not_oneself(caller, operator_id, "不能停用自己。")
+    await _scoped(
+        set_disabled(runtime.db, runtime.clock, operator_id, True, _by(caller))
+    )
+    return RedirectResponse("/users?done=user_disabled", 303)
+
+
+@router.post("/users/{operator_id}/enable")
+async def enable_user(
+    request: Request, operator_id: int, caller: Administering
+) -> Response:
+    runtime = runtime_of(request)
+    _not_oneself(caller, operator_id, "不能启用自己。")
+    await _scoped(
+        set_disabled(runtime.db, runtime.clock, operator_id, False, _by(caller))
+    )
+    return RedirectResponse("/users?done=user_enabled", 303)
+
+
+def _not_oneself(caller: Caller, operator_id: int, message: str) -> None:
+    # Checked here too, so the refusal reads in Chinese.
+    if operator_id == caller.operator_id:
+        raise Forbidden(message)
+
+
+async def _scoped(change: Awaitable[Operator]) -> None:
+    """Run the change; an operator out of the admin's scope is not there."""
+    try:
+        await change
+    except NotFound:
+        raise NotFound("没有这个用户。") from None
+
+
+def _by(caller: Caller) -> ChangedBy:
+    return ChangedBy(caller.operator_id, caller.tenant_id, caller.actor)
 
 
 def _checked(form: FormData) -> tuple[str, str, Role]:

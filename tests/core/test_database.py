@@ -1,0 +1,106 @@
+"""Sessions that read, transactions that write, and work done in one trip."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from banshui.core.db import Database
+from banshui.numbers.models import Customer
+
+MOMENT = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+async def customers(db: Database) -> int:
+    async with db.session() as session:
+        return int(await session.scalar(select(func.count()).select_from(Customer)))
+
+
+def customer(name: str) -> Customer:
+    return Customer(
+        name=name, app_key=f"key-{name}", app_secret_sealed="sealed", created_at=MOMENT
+    )
+
+
+def add_customer(session: Session, name: str) -> None:
+    session.add(customer(name))
+
+
+async def test_a_read_goes_on_while_a_write_transaction_holds_the_lock(
+    db: Database,
+) -> None:
+    async with db.transaction() as writer:
+        writer.add(customer("示例集团"))
+        await writer.flush()
+
+        # Were reads to wait for the writer, this would wait for itself.
+        seen = await asyncio.wait_for(customers(db), 10)
+
+    assert seen == 0
+    assert await customers(db) == 1
+
+
+async def test_work_run_in_one_trip_is_committed_when_it_returns(
+    db: Database,
+) -> None:
+    def work(session: Session) -> str:
+        add_customer(session, "示例集团")
+        add_customer(session, "示例商贸")
+        return "done"
+
+    assert await db.run_transaction(work) == "done"
+    assert await customers(db) == 2
+
+
+async def test_work_run_in_one_trip_that_raises_leaves_nothing_behind(
+    db: Database,
+) -> None:
+    def work(session: Session) -> None:
+        add_customer(session, "示例集团")
+        session.flush()
+        raise LookupError("changed its mind")
+
+    with pytest.raises(LookupError):
+        await db.run_transaction(work)
+    assert await customers(db) == 0
+
+
+@pytest.mark.sqlite_only
+async def test_writers_of_one_process_take_turns_in_the_order_they_came(
+    db: Database,
+) -> None:
+    entered: list[int] = []
+    first_in = asyncio.Event()
+
+    async def writer(index: int) -> None:
+        async with db.transaction() as session:
+            session.add(customer(f"示例{index}"))
+            await session.flush()  # SQLite's write lock is this writer's now
+            entered.append(index)
+            first_in.set()
+            await asyncio.sleep(0.02)
+
+    first = asyncio.create_task(writer(0))
+    await first_in.wait()
+    others = []
+    for index in range(1, 12):
+        others.append(asyncio.create_task(writer(index)))
+        await asyncio.sleep(0.001)  # each asks after the one before
+    await asyncio.gather(first, *others)
+
+    assert entered == list(range(12))
+    assert await customers(db) == 12
