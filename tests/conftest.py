@@ -54,12 +54,28 @@ def pytest_report_header() -> str:
     return f"database: {chosen_kind()}"
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> None:
     kind = chosen_kind()
     for item in items:
         for marker, only in ONLY.items():
             if item.get_closest_marker(marker) and kind != only:
                 item.add_marker(pytest.mark.skip(reason=f"runs on {only} only"))
+
+    # A test that takes no database is the same on both: the SQLite run has it.
+    if kind == "postgresql":
+        kept: list[pytest.Item] = []
+        dropped: list[pytest.Item] = []
+        for item in items:
+            (kept if _takes_a_database(item) else dropped).append(item)
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+def _takes_a_database(item: pytest.Item) -> bool:
+    fixtures = getattr(item, "fixturenames", ())
+    return "databases" in fixtures or bool(item.get_closest_marker("postgresql_only"))
 
 
 @pytest.fixture(scope="session")

@@ -88,7 +88,11 @@ class Databases:
         """A database made once by ``build(url)``, for ``create`` to copy."""
         if name not in self._templates:
             url = self._new(self.folder / f"template-{name}", None)
-            build(url)
+            try:
+                build(url)
+            except BaseException:
+                self.drop(url)
+                raise
             self._templates[name] = url
         return self._templates[name]
 

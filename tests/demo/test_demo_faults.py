@@ -38,7 +38,6 @@ def _fired(fault: str, detail: str, **extra: Any) -> dict[str, Any]:
     }
 
 
-@pytest.mark.sqlite_only  # the demo's database is a SQLite one of its own
 def _demo_with_faults(seed: int) -> subprocess.Popen[str]:
     command = [sys.executable, "-m", "banshui", "demo", "--faults", "--json"]
     return subprocess.Popen(  # noqa: S603  (our own command, fixed arguments)
@@ -67,6 +66,7 @@ def _assert_ok(seed: int, result: dict[str, Any]) -> None:
         assert all(ask["status"] == "failed" for ask in login["failed_asks"])
 
 
+@pytest.mark.sqlite_only  # the demo's database is a SQLite one of its own
 def test_banshui_demo_faults_is_ok_for_a_spread_of_seeds() -> None:
     # Seed 13, for one, has the carrier lose both codes of step 1's first ask,
     # so the step is asked again. Most of a run waits on the simulated carrier:

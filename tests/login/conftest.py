@@ -238,7 +238,7 @@ async def served_and_released(
 
 
 async def reaching(
-    sandbox: Sandbox, login_id: str, status: str, seconds: float = 5
+    sandbox: Sandbox, login_id: str, status: str, seconds: float = 20
 ) -> Login:
     """Poll the login until it shows that status."""
     async with asyncio.timeout(seconds):

@@ -38,7 +38,10 @@ class Tpass:
         public_hex = published["data"]["public_key"]
         self.sm4_key, self.mac_key = os.urandom(16), os.urandom(32)
         # gmssl wants the point without its 04 prefix, and writes C1C3C2 without it.
-        cipher = sm2.CryptSM2(private_key=None, public_key=public_hex[2:], mode=1)
+        # Its constructor lstrip()s "0" and "4" characters, eating the start of an X
+        # that begins with either (one key in eight), so the point is set after it.
+        cipher = sm2.CryptSM2(private_key=None, public_key="", mode=1)
+        cipher.public_key = public_hex[2:]
         sealed = "04" + cipher.encrypt(self.sm4_key + self.mac_key).hex()
 
         answer = (await self.http.post(CHANNEL, json={"key": sealed})).json()
