@@ -209,7 +209,7 @@ async def ask(
     return await sandbox.client.ask_login(company.tax_id, business, account_id)
 
 
-async def settled(sandbox: Sandbox, login_id: str, seconds: float = 10) -> Login:
+async def settled(sandbox: Sandbox, login_id: str, seconds: float = 30) -> Login:
     """The login once it holds a session or has ended."""
     final: Login = {}
     async with asyncio.timeout(seconds):

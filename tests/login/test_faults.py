@@ -227,7 +227,7 @@ async def test_a_second_wrong_code_fails_naming_both(sandbox: Sandbox) -> None:
 async def test_the_deadline_ends_a_login_waiting_for_its_lane(cast_on: CastOn) -> None:
     # Long enough for the first login (its driver's SM2 key exchange included)
     # on a busy machine; the second waits for the lane past it all the same.
-    async with cast_on(login_deadline_seconds=2.0) as sandbox:
+    async with cast_on(login_deadline_seconds=6.0) as sandbox:
         first = await served(sandbox, A)
         waiting = await ask(sandbox, B)
 
