@@ -295,6 +295,11 @@ def _summary(report: dict[str, Any], out: Path) -> None:
         mark = {True: "met", False: "MISSED", None: "not run"}[check["met"]]
         shown = _shown(check["value"])
         print(f"  {key:32} {shown:>14}  target {check['target']:>10}  {mark}")
+    # Beside the target's ratio: the webhook against a no-op routed as leanly,
+    # and both as the server's CPU per request has them.
+    ingest_ = report["details"].get("ingest", {})
+    for key in ("ingest_ratio_bare", "cpu_ratio", "cpu_ratio_bare"):
+        print(f"  {key:32} {_shown(ingest_.get(key)):>14}")
     for key in ("handoff_p50_ms", "poll_baseline_p50_ms", "sms_spent"):
         print(f"  {key:32} {_shown(report[key]):>14}")
     for key in ("sms_lower_bound", "sms_naive", "idle_rss_mb", "peak_rss_mb"):

@@ -2,11 +2,13 @@
 
 Two processes, each pinned to its own core where there are two: the server
 (``bench.server``: ``create_app`` as ``banshui serve`` builds it, SQLite, the
-simulator off, plus ``POST /bench/noop``) and the load generator
-(``bench.load``). The load posts to the no-op route, then to the SmsForwarder
-webhook, then to the no-op route again, for the same time each, over the same
-connections; the ratio is the webhook's rate over the no-op's (their mean).
-Afterwards the SMS rows in the database are counted: every 2xx must be one.
+simulator off, plus two no-op routes) and the load generator (``bench.load``).
+The load posts to the ordinary no-op route, the bare one, the SmsForwarder
+webhook, the bare one and the ordinary one again, for the same time each, over
+the same connections. ``ingest_ratio`` is the webhook's rate over the ordinary
+no-op's (the mean of its two runs); ``ingest_ratio_bare`` over the bare one's,
+served the lean way the webhook is (see ``bench.server``). Afterwards the SMS
+rows in the database are counted: every 2xx must be one.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from typing import Any
 import httpx
 
 from bench import memory
-from bench.server import NUMBER, SOURCE
+from bench.server import BARE_NOOP, NOOP, NUMBER, SOURCE
 
 ROOT = Path(__file__).resolve().parent.parent
 HOOK = f"/hooks/sms/smsforwarder/{SOURCE}"
@@ -64,8 +66,13 @@ def run(plan: IngestPlan) -> dict[str, Any]:
             memory.reset_peak(server.pid)
             first = 0
             runs = []
-            for path in ("/bench/noop", HOOK, "/bench/noop"):
+            for path in (NOOP, BARE_NOOP, HOOK, BARE_NOOP, NOOP):
+                spent = memory.cpu_seconds(server.pid)
                 result = _load(plan, url, path, secret, load_cpu, first)
+                spent = memory.cpu_seconds(server.pid) - spent
+                # The warm-up's requests are in the server's time too.
+                answered = result["sent"] + plan.warmup
+                result["server_cpu_ms"] = spent / answered * 1000 if answered else 0.0
                 first = result["next_index"]
                 runs.append(result)
             peak = memory.status(server.pid)
@@ -74,12 +81,26 @@ def run(plan: IngestPlan) -> dict[str, Any]:
             server.wait(timeout=30)
         committed = _committed(Path(folder) / "banshui.db")
 
-    noop = (runs[0]["per_s"] + runs[2]["per_s"]) / 2
-    ingest = runs[1]
+    noop = (runs[0]["per_s"] + runs[4]["per_s"]) / 2
+    bare = (runs[1]["per_s"] + runs[3]["per_s"]) / 2
+    ingest = runs[2]
+    noop_cpu = (runs[0]["server_cpu_ms"] + runs[4]["server_cpu_ms"]) / 2
+    bare_cpu = (runs[1]["server_cpu_ms"] + runs[3]["server_cpu_ms"]) / 2
+    ingest_cpu = ingest["server_cpu_ms"]
     return {
         "ingest_per_s": ingest["per_s"],
         "noop_per_s": noop,
         "ingest_ratio": ingest["per_s"] / noop if noop else 0.0,
+        "noop_bare_per_s": bare,
+        "ingest_ratio_bare": ingest["per_s"] / bare if bare else 0.0,
+        # The server's CPU (its core, both its threads) per request: what the
+        # ratios come to when that core is all that limits them, however busy
+        # the rest of the machine is.
+        "ingest_cpu_ms": ingest_cpu,
+        "noop_cpu_ms": noop_cpu,
+        "noop_bare_cpu_ms": bare_cpu,
+        "cpu_ratio": noop_cpu / ingest_cpu if ingest_cpu else 0.0,
+        "cpu_ratio_bare": bare_cpu / ingest_cpu if ingest_cpu else 0.0,
         "ingest_acked": ingest["ok"],
         "ingest_stored": ingest["stored"],
         "ingest_statuses": ingest["statuses"],

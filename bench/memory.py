@@ -1,8 +1,9 @@
-"""Resident memory of a process, from ``/proc/<pid>/status`` (Linux)."""
+"""Resident memory and CPU time of a process, from ``/proc/<pid>`` (Linux)."""
 
 from __future__ import annotations
 
 import contextlib
+import os
 from pathlib import Path
 
 KIB_PER_MIB = 1024
@@ -24,3 +25,12 @@ def reset_peak(pid: int | str = "self") -> bool:
         Path(f"/proc/{pid}/clear_refs").write_text("5")
         return True
     return False
+
+
+def cpu_seconds(pid: int | str = "self") -> float:
+    """User and system time of every thread of the process so far, in seconds."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    # The name in parentheses may hold spaces: count from after it.
+    fields = stat[stat.rindex(")") + 2 :].split()
+    ticks = int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")

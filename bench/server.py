@@ -1,8 +1,17 @@
-"""A ``banshui serve``-like server for the ingest benchmark, with a no-op route.
+"""A ``banshui serve``-like server for the ingest benchmark, with no-op routes.
 
 ``python -m bench.server --folder F --port P`` builds ``create_app`` as ``banshui
-serve`` does, adds ``POST /bench/noop`` (here, not in the product), registers one
-SmsForwarder source and serves with uvicorn until it is sent SIGTERM or SIGINT.
+serve`` does, adds ``POST /bench/noop`` and ``POST /bench/noop-bare`` (here, not
+in the product), registers one SmsForwarder source and serves with uvicorn
+until it is sent SIGTERM or SIGINT.
+
+The two no-op routes do the same (read the body, answer a small JSON object)
+and differ in how they are served. ``/bench/noop`` is an ordinary FastAPI route
+of the app, after all of banshui's: what any API request pays. ``/bench/noop-bare``
+is served as the SMS webhook is (``banshui.api.hooks.install``): a plain
+Starlette route at the front of the list. The webhook measured against the
+first says how much of an ordinary request's cost ingest adds; against the
+second, how much its own work costs beside the lean routing it is given.
 """
 
 from __future__ import annotations
@@ -15,7 +24,9 @@ from pathlib import Path
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.routing import Route
 
+from banshui.api import hooks
 from banshui.app import create_app
 from banshui.core.migrate import upgrade
 from banshui.core.settings import Settings
@@ -24,6 +35,8 @@ from banshui.sms.sources import add_source
 
 SOURCE = "bench-phone"
 NUMBER = "19912349999"
+NOOP = "/bench/noop"
+BARE_NOOP = "/bench/noop-bare"
 
 
 def bench_settings(folder: Path, port: int, database_url: str | None) -> Settings:
@@ -37,14 +50,21 @@ def bench_settings(folder: Path, port: int, database_url: str | None) -> Setting
 
 
 def bench_app(settings: Settings) -> FastAPI:
-    """The product's app, plus a route that does nothing but read its body."""
+    """The product's app, plus routes that do nothing but read their body."""
     app = create_app(settings)
 
-    @app.post("/bench/noop", include_in_schema=False)
+    @app.post(NOOP, include_in_schema=False)
     async def noop(request: Request) -> JSONResponse:
         await request.body()
         return JSONResponse({"ok": True, "stored": 0})
 
+    # Right behind the webhook's route, so that neither is matched sooner.
+    routes = app.router.routes
+    webhook = next(
+        i for i, r in enumerate(routes) if getattr(r, "path", None) == hooks.PATH
+    )
+    bare = Route(BARE_NOOP, noop, methods=["POST"], include_in_schema=False)
+    routes.insert(webhook + 1, bare)
     return app
 
 

@@ -29,6 +29,7 @@ from banshui.query import routes as query_routes
 from banshui.runtime import Runtime, build_runtime
 from banshui.sync.publisher import OutboxEvents
 from banshui.web.console import routes as console_routes
+from banshui.web.failures import failure_page
 
 logger = logging.getLogger(__name__)
 
@@ -82,12 +83,11 @@ def create_app(
     )
     app.state.runtime = runtime
     app.add_middleware(ClientAddress, trusted_proxies=settings.trusted_proxies)
-    errors.install(app)
+    errors.install(app, page_error=failure_page)
     # No request of the API or the console comes near it; a bigger one is refused
     # before it is read into memory.
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY)
     app.include_router(logins.router)
-    app.include_router(hooks.router)
     app.include_router(health.router)
     app.include_router(forwarding_routes.router)
     app.include_router(registry_routes.router)
@@ -98,6 +98,8 @@ def create_app(
     app.include_router(chat.router_for(settings))
     app.include_router(console_routes.router)
     app.mount(console_routes.STATIC_PATH, console_routes.static_files(), name="static")
+    # Last, because it goes first: the webhook is matched before any other route.
+    hooks.install(app)
     if sim_app is not None:
         app.state.simulator = sim_app
         app.mount(SIM_PATH, sim_app)

@@ -93,6 +93,19 @@ def test_every_acknowledged_sms_of_the_quick_ingest_was_committed(
 
 
 @pytest.mark.slow
+def test_the_quick_ingest_is_measured_against_both_no_op_routes(
+    quick_report: dict[str, Any],
+) -> None:
+    ingest = quick_report["details"]["ingest"]
+    paths = [run["path"] for run in ingest["runs"]]
+
+    assert paths.count("/bench/noop") == 2
+    assert paths.count("/bench/noop-bare") == 2
+    assert _is_number(ingest["ingest_ratio_bare"])
+    assert _is_number(ingest["noop_bare_per_s"])
+
+
+@pytest.mark.slow
 def test_the_quick_day_spends_no_sms_beyond_the_fresh_sessions_it_needed(
     quick_report: dict[str, Any],
 ) -> None:

@@ -104,3 +104,75 @@ async def test_writers_of_one_process_take_turns_in_the_order_they_came(
 
     assert entered == list(range(12))
     assert await customers(db) == 12
+
+
+@pytest.mark.sqlite_only
+async def test_one_trip_work_and_transactions_write_in_the_order_they_came(
+    db: Database,
+) -> None:
+    entered: list[str] = []
+    first_in = asyncio.Event()
+
+    async def in_a_transaction(name: str) -> None:
+        async with db.transaction() as session:
+            session.add(customer(name))
+            await session.flush()
+            entered.append(name)
+            first_in.set()
+            await asyncio.sleep(0.02)
+
+    async def one_trip(name: str) -> None:
+        def work(session: Session) -> None:
+            session.add(customer(name))
+            entered.append(name)
+
+        await db.run_transaction(work)
+
+    first = asyncio.create_task(in_a_transaction("t0"))
+    await first_in.wait()
+    names = ["w1", "t2", "w3", "w4", "t5", "w6"]
+    tasks = []
+    for name in names:
+        job = in_a_transaction(name) if name[0] == "t" else one_trip(name)
+        tasks.append(asyncio.create_task(job))
+        await asyncio.sleep(0.001)  # each asks after the one before
+    await asyncio.gather(first, *tasks)
+
+    assert entered == ["t0", *names]
+    assert await customers(db) == 7
+
+
+@pytest.mark.sqlite_only
+async def test_a_writer_that_gives_up_waiting_leaves_the_turn_to_the_next(
+    db: Database,
+) -> None:
+    held = asyncio.Event()
+    let_go = asyncio.Event()
+
+    async def holder() -> None:
+        async with db.transaction() as session:
+            session.add(customer("示例集团"))
+            await session.flush()
+            held.set()
+            await let_go.wait()
+
+    first = asyncio.create_task(holder())
+    await held.wait()
+    impatient = asyncio.create_task(holder())
+    await asyncio.sleep(0.05)
+    impatient.cancel()  # gives up while it waits for its turn
+    with pytest.raises(asyncio.CancelledError):
+        await impatient
+    let_go.set()
+    await first
+
+    # The turn the impatient writer would have had is not kept for it.
+    await asyncio.wait_for(db.run_transaction(lambda s: add_customer(s, "示例商贸")), 5)
+    assert await customers(db) == 2
+
+
+async def test_a_read_in_one_trip_sees_what_was_committed(db: Database) -> None:
+    await db.run_transaction(lambda session: add_customer(session, "示例集团"))
+
+    count = select(func.count()).select_from(Customer)
+    assert await db.run_read(lambda session: session.scalar(count)) == 1

@@ -6,13 +6,14 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from banshui.core.db import Database
 from banshui.demo.cast import A
@@ -30,6 +31,8 @@ from .conftest import (
 )
 
 LOCKED = "database is locked"
+
+T = TypeVar("T")
 
 
 class BusyDatabase:
@@ -50,29 +53,47 @@ class BusyDatabase:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
+        self._refuse_a_read()
+        async with self.real.session() as session:
+            yield session
+
+    async def run_read(self, work: Callable[[Session], T]) -> T:
+        self._refuse_a_read()
+        return await self.real.run_read(work)
+
+    def _refuse_a_read(self) -> None:
         if self.reads_to_refuse > 0:
             self.reads_to_refuse -= 1
             self.refused.append("read")
             raise _locked()
-        async with self.real.session() as session:
-            yield session
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         async with self.real.sessions() as session, session.begin():
             yield session
-            for status in _statuses_written(session):
-                if self.writes_to_refuse[status] > 0:
-                    self.writes_to_refuse[status] -= 1
-                    self.refused.append(status)
-                    raise _locked()
+            self._refuse_chosen(session)
+
+    async def run_transaction(self, work: Callable[[Session], T]) -> T:
+        def refused_or_done(session: Session) -> T:
+            done = work(session)
+            self._refuse_chosen(session)
+            return done
+
+        return await self.real.run_transaction(refused_or_done)
+
+    def _refuse_chosen(self, session: AsyncSession | Session) -> None:
+        for status in _statuses_written(session):
+            if self.writes_to_refuse[status] > 0:
+                self.writes_to_refuse[status] -= 1
+                self.refused.append(status)
+                raise _locked()
 
 
 def _locked() -> OperationalError:
     return OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError(LOCKED))
 
 
-def _statuses_written(session: AsyncSession) -> list[str]:
+def _statuses_written(session: AsyncSession | Session) -> list[str]:
     return [row.status for row in session.dirty if isinstance(row, LoginRequest)]
 
 

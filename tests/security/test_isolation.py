@@ -345,6 +345,11 @@ TRIALS: dict[tuple[str, str], Trial] = {
     ),
     ("POST", "/users/{operator_id}/disable"): page("POST", "/users/{operator}/disable"),
     ("POST", "/users/{operator_id}/enable"): page("POST", "/users/{operator}/enable"),
+    ("POST", "/users/{operator_id}/password"): page(
+        "POST",
+        "/users/{operator}/password",
+        {"password": PASSWORD, "password_again": PASSWORD},
+    ),
     ("GET", "/me"): page("GET", "/me"),
 }
 

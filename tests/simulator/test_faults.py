@@ -177,6 +177,8 @@ async def test_a_slow_bureau_answers_its_login_steps_late(
     [fired] = await _fired(bureau)
     assert fired["fault"] == "slow_ms"
     assert fired["detail"] == "password answered 150 ms late"
+    # The password step makes the flow: its lateness is recorded as the flow's.
+    assert fired["flow_id"] == answer["data"]["flow_id"]
 
 
 async def test_a_503_is_recorded_with_whether_the_step_took_effect(

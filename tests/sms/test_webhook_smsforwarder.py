@@ -318,3 +318,27 @@ async def test_metrics_count_sms_received_per_source_and_codes_extracted(
 
     assert await metric(stack, received) == 1.0
     assert await metric(stack, codes) == codes_before + 1
+
+
+async def test_the_webhook_is_matched_before_any_other_route(stack: Stack) -> None:
+    # Every SMS comes in here: no walk through the API's routes before it.
+    first = stack.app.router.routes[0]
+
+    assert getattr(first, "path", None) == "/hooks/sms/{kind}/{name}"
+
+
+async def test_methods_the_webhook_does_not_take_are_a_405(
+    stack: Stack, phone: Phone
+) -> None:
+    deleted = await stack.http.delete(phone.hook)
+    head = await stack.http.head(phone.hook)
+
+    assert assert_refused(deleted, 405)["code"] == "method_not_allowed"
+    assert head.status_code == 405
+    assert await stored(stack, phone) == []
+
+
+async def test_the_webhook_is_not_in_the_openapi_schema(stack: Stack) -> None:
+    paths = (await stack.http.get("/openapi.json")).json()["paths"]
+
+    assert [path for path in paths if path.startswith("/hooks/sms")] == []

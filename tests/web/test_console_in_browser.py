@@ -1,7 +1,8 @@
 """The console in a real Chromium: sign in, add an enterprise and an account, watch
 an SMS arrive and a test login succeed, be refused a page, be locked out of the
-query page, disable an operator, change one's own password; every main page fits
-a 390-pixel phone screen.
+query page, disable an operator, reset another's password, change one's own
+password, be refused a duplicate ID number in Chinese; every main page fits a
+390-pixel phone screen.
 
 Screenshots go to ``screenshots/`` under pytest's tmp dir (desktop and phone).
 """
@@ -306,7 +307,7 @@ async def test_an_operator_changes_their_own_password_and_is_signed_out_elsewher
     await here.fill("#current_password", PASSWORD)
     await here.fill("#new_password", NEW_PASSWORD)
     await here.fill("#new_password_again", NEW_PASSWORD)
-    await snap(here, "17-own-password-phone")
+    await snap(here, "19-own-password-phone")
     await here.click("button:has-text('修改密码')")
 
     await expect(here.locator(".notice.ok")).to_contain_text("已修改密码")
@@ -315,6 +316,76 @@ async def test_an_operator_changes_their_own_password_and_is_signed_out_elsewher
     await sign_in(elsewhere, name, NEW_PASSWORD)
     await here.context.close()
     await elsewhere.context.close()
+
+
+async def test_an_admin_resets_an_operators_password_and_their_session_ends(
+    sandbox: Sandbox, cast: Cast, browser: Browser, snap: Snap
+) -> None:
+    name = await new_operator(sandbox, Role.OPERATOR)
+    theirs = await open_page(browser, sandbox, PHONE)
+    await sign_in(theirs, name)
+    admin = await open_page(browser, sandbox)
+    await sign_in(admin, cast.admin)
+
+    await admin.goto("/users")
+    row = admin.locator(f"tr[data-operator='{name}']")
+    await row.locator("summary", has_text="重置密码").click()
+    await row.locator("input[name=password]").fill(NEW_PASSWORD)
+    await row.locator("input[name=password_again]").fill(NEW_PASSWORD)
+    await snap(admin, "17-reset-password")
+    await row.get_by_role("button", name="确认重置").click()
+
+    await expect(admin.locator(".notice.ok")).to_contain_text("已重置密码")
+    assert NEW_PASSWORD not in await admin.content()
+    await admin.get_by_role("link", name="审计日志").click()
+    entry = admin.locator("tr", has_text="重置登录密码").first
+    await expect(entry).to_contain_text(cast.admin)
+    await expect(entry).to_contain_text("127.0.0.1")
+    await theirs.get_by_role("link", name="自然人").click()
+    await expect(theirs).to_have_url(re.compile(r"/login\?next=%2Fpersons$"))
+    await theirs.fill("#name", name)
+    await theirs.fill("#password", PASSWORD)
+    await theirs.click("button:has-text('登录')")
+    await expect(theirs.locator(".notice.bad")).to_have_text(SIGN_IN_REFUSED)
+    await sign_in(theirs, name, NEW_PASSWORD)
+    await theirs.context.close()
+    await admin.context.close()
+
+
+async def test_a_duplicate_id_number_is_refused_in_chinese_naming_the_field(
+    sandbox: Sandbox, cast: Cast, browser: Browser, snap: Snap
+) -> None:
+    page = await open_page(browser, sandbox)
+    await sign_in(page, cast.operator)
+    await page.goto("/persons")
+    await page.locator("summary", has_text="新增自然人").click()
+    await page.fill("#person-name", "张三（重复）")
+    await page.fill("#id_number", ZHANG_SAN.id_number)
+    await page.fill("#person-password", "Another-bureau-pass-1")
+    await page.locator("form[action='/persons']").get_by_role("button").click()
+
+    await expect(page.locator("h1")).to_have_text("无法完成")
+    refusal = page.locator(".notice.bad")
+    await expect(refusal).to_contain_text("身份证号")
+    await expect(refusal).to_contain_text("只能登记一次")
+    await expect(refusal).not_to_contain_text("ID number")
+    await snap(page, "18-duplicate-id-number")
+    await page.context.close()
+
+    # The API keeps its English sentence, with the same code and field.
+    answer = await sandbox.stack.http.post(
+        "/api/v1/persons",
+        json={
+            "name": "张三（重复）",
+            "id_number": ZHANG_SAN.id_number,
+            "password": "Another-bureau-pass-1",
+        },
+        headers={"authorization": f"Bearer {sandbox.api_key}"},
+    )
+    assert answer.status_code == 409
+    error = answer.json()["error"]
+    assert error["field"] == "id_number" and error["code"] == "conflict"
+    assert error["message"].endswith("has this ID number already")
 
 
 async def test_the_query_page_locks_a_number_after_five_wrong_pins(
@@ -341,7 +412,7 @@ async def test_the_query_page_locks_a_number_after_five_wrong_pins(
             select(Number.pin_locked_until).where(Number.msisdn == S3)
         )
     assert locked is not None
-    await snap(page, "18-query-locked-phone")
+    await snap(page, "20-query-locked-phone")
     await page.context.close()
 
 

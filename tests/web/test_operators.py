@@ -1,20 +1,25 @@
-"""Admins disable, enable and re-role operators within their scope; everyone
-changes their own password; each change is audited and takes effect at once."""
+"""Admins disable, enable, re-role operators and reset their passwords within
+their scope; everyone changes their own password; each change is audited and
+takes effect at once."""
 
 from __future__ import annotations
 
 import itertools
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
+import pytest
 import pytest_asyncio
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from banshui.accounts.tenants import add_tenant
 from banshui.audit.models import AuditEntry
+from banshui.core.errors import InvalidInput, NotFound
 from banshui.operators.models import Operator, OperatorSession
+from banshui.operators.passwords import password_matches
 from banshui.operators.roles import Role
 from banshui.operators.signin import REFUSED
-from banshui.operators.users import add_operator
+from banshui.operators.users import ChangedBy, add_operator, reset_password
 
 from .conftest import ON_MODULE_LOOP, PASSWORD, Cast
 from .console import Console
@@ -329,3 +334,177 @@ async def test_a_weak_or_mistyped_new_password_is_refused_under_its_field(
     assert same.status_code == 422 and "不能与当前密码相同" in same.text
     assert mistyped.status_code == 422 and "两次输入的新密码不一致" in mistyped.text
     assert (await operator(sandbox, operator_id)).password_hash == before
+
+
+async def sessions_of(sandbox: Sandbox, operator_id: int) -> int:
+    async with sandbox.stack.runtime.db.session() as session:
+        found = await session.scalar(
+            select(func.count(OperatorSession.id)).where(
+                OperatorSession.operator_id == operator_id
+            )
+        )
+    return int(found or 0)
+
+
+async def by_admin(sandbox: Sandbox, name: str) -> ChangedBy:
+    async with sandbox.stack.runtime.db.session() as session:
+        admin = await session.scalar(select(Operator).where(Operator.name == name))
+    assert admin is not None
+    return ChangedBy(admin.id, admin.tenant_id, f"console:{admin.name}")
+
+
+async def test_a_reset_password_is_hashed_ends_the_sessions_and_clears_the_lock(
+    sandbox: Sandbox, tenant_admin: str
+) -> None:
+    runtime = sandbox.stack.runtime
+    name, operator_id = await new_operator(sandbox)
+    async with Console(sandbox.stack.url) as theirs:
+        await theirs.sign_in(name, PASSWORD)
+    async with runtime.db.transaction() as session:
+        await session.execute(
+            update(Operator)
+            .where(Operator.id == operator_id)
+            .values(failures=3, locked_until=runtime.clock.now() + timedelta(hours=1))
+        )
+    assert await sessions_of(sandbox, operator_id) == 1
+    before = runtime.clock.now()
+
+    await reset_password(
+        runtime.db,
+        runtime.clock,
+        operator_id,
+        NEW_PASSWORD,
+        await by_admin(sandbox, tenant_admin),
+    )
+
+    found = await operator(sandbox, operator_id)
+    assert found.password_hash.startswith("$argon2")
+    assert NEW_PASSWORD not in found.password_hash
+    assert password_matches(found.password_hash, NEW_PASSWORD)
+    assert not password_matches(found.password_hash, PASSWORD)
+    assert (found.failures, found.locked_until) == (0, None)
+    assert await sessions_of(sandbox, operator_id) == 0
+    async with runtime.db.session() as session:
+        entries = list(
+            await session.scalars(
+                select(AuditEntry).where(
+                    AuditEntry.action == "operator.password_reset",
+                    AuditEntry.subject == f"operator:{name}",
+                )
+            )
+        )
+    assert len(entries) == 1
+    assert entries[0].actor == f"console:{tenant_admin}"
+    assert entries[0].at >= before
+    assert NEW_PASSWORD not in (entries[0].detail or "")
+
+
+async def test_a_reset_is_refused_for_oneself_a_weak_password_and_out_of_scope(
+    sandbox: Sandbox, tenant_admin: str
+) -> None:
+    runtime = sandbox.stack.runtime
+    by = await by_admin(sandbox, tenant_admin)
+    other = await add_tenant(runtime.db, runtime.clock, "重置外集团", actor="test")
+    _, outsider = await new_operator(sandbox, tenant_id=other.tenant.id)
+    _, platform = await new_operator(sandbox, Role.ADMIN, tenant_id=None)
+    _, colleague = await new_operator(sandbox)
+    unchanged = {
+        id_: (await operator(sandbox, id_)).password_hash
+        for id_ in (by.operator_id, outsider, platform, colleague)
+    }
+
+    with pytest.raises(InvalidInput) as oneself:
+        await reset_password(
+            runtime.db, runtime.clock, by.operator_id, NEW_PASSWORD, by
+        )
+    with pytest.raises(InvalidInput) as weak:
+        await reset_password(runtime.db, runtime.clock, colleague, "aaaaaaaaaaaa", by)
+    for out_of_scope in (outsider, platform):
+        with pytest.raises(NotFound):
+            await reset_password(
+                runtime.db, runtime.clock, out_of_scope, NEW_PASSWORD, by
+            )
+
+    assert oneself.value.field == "password" and weak.value.field == "password"
+    for id_, hashed in unchanged.items():
+        assert (await operator(sandbox, id_)).password_hash == hashed
+
+
+async def test_the_platform_admin_resets_the_password_of_any_tenants_operator(
+    sandbox: Sandbox, cast: Cast
+) -> None:
+    runtime = sandbox.stack.runtime
+    other = await add_tenant(runtime.db, runtime.clock, "平台重置集团", actor="test")
+    _, operator_id = await new_operator(sandbox, tenant_id=other.tenant.id)
+
+    await reset_password(
+        runtime.db,
+        runtime.clock,
+        operator_id,
+        NEW_PASSWORD,
+        await by_admin(sandbox, cast.admin),
+    )
+
+    found = await operator(sandbox, operator_id)
+    assert password_matches(found.password_hash, NEW_PASSWORD)
+
+
+async def test_an_admin_resets_a_password_in_the_console_and_it_is_never_echoed(
+    sandbox: Sandbox, tenant_admin: str
+) -> None:
+    name, operator_id = await new_operator(sandbox)
+    new = {"password": NEW_PASSWORD, "password_again": NEW_PASSWORD}
+    async with Console(sandbox.stack.url) as victim, Console(sandbox.stack.url) as adm:
+        await victim.sign_in(name, PASSWORD)
+        await adm.sign_in(tenant_admin, PASSWORD)
+        weak = await adm.post(
+            f"/users/{operator_id}/password",
+            {"password": "aaaaaaaaaaaa", "password_again": "aaaaaaaaaaaa"},
+        )
+        mistyped = await adm.post(
+            f"/users/{operator_id}/password",
+            {"password": NEW_PASSWORD, "password_again": NEW_PASSWORD + "x"},
+        )
+        reset = await adm.post(f"/users/{operator_id}/password", new)
+        listed = await adm.get(reset.headers["location"])
+        after = await victim.get("/persons")
+
+    async with Console(sandbox.stack.url) as old, Console(sandbox.stack.url) as fresh:
+        with_old = await old.sign_in(name, PASSWORD)
+        with_new = await fresh.sign_in(name, NEW_PASSWORD)
+
+    assert weak.status_code == 422 and "不能过于简单" in weak.text
+    assert mistyped.status_code == 422 and "两次输入的新密码不一致" in mistyped.text
+    assert reset.status_code == 303
+    assert reset.headers["location"] == "/users?done=password_reset"
+    assert "已重置密码" in listed.text
+    for answer in (weak, mistyped, reset, listed):
+        assert NEW_PASSWORD not in answer.text
+    assert after.status_code == 303 and after.headers["location"].startswith("/login")
+    assert with_old.status_code == 403 and with_new.status_code == 303
+    assert ("operator.password_reset", f"console:{tenant_admin}", "127.0.0.1") in (
+        await audited(sandbox, name)
+    )
+
+
+async def test_resetting_ones_own_or_another_tenants_password_is_refused(
+    sandbox: Sandbox, tenant_admin: str, cast: Cast
+) -> None:
+    runtime = sandbox.stack.runtime
+    other = await add_tenant(runtime.db, runtime.clock, "另一重置集团", actor="test")
+    _, outsider = await new_operator(sandbox, tenant_id=other.tenant.id)
+    me = (await by_admin(sandbox, tenant_admin)).operator_id
+    _, colleague = await new_operator(sandbox, Role.VIEWER)
+    new = {"password": NEW_PASSWORD, "password_again": NEW_PASSWORD}
+    async with Console(sandbox.stack.url) as admin, Console(sandbox.stack.url) as op:
+        await admin.sign_in(tenant_admin, PASSWORD)
+        await op.sign_in(cast.operator, PASSWORD)
+        oneself = await admin.post(f"/users/{me}/password", new)
+        elsewhere = await admin.post(f"/users/{outsider}/password", new)
+        not_admin = await op.post(f"/users/{colleague}/password", new)
+
+    assert oneself.status_code == 403 and "我的账号" in oneself.text
+    assert elsewhere.status_code == 404 and "没有这个用户" in elsewhere.text
+    assert not_admin.status_code == 403
+    for id_ in (me, outsider, colleague):
+        assert password_matches((await operator(sandbox, id_)).password_hash, PASSWORD)

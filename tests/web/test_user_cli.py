@@ -1,16 +1,24 @@
-"""``banshui user add``: the password comes from a prompt or standard input,
-never from an argument; the operator can then sign in to the console."""
+"""``banshui user add`` and ``user password``: the password comes from a prompt
+or standard input, never from an argument; the operator can then sign in to the
+console."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
+from sqlalchemy import select
 from typer.testing import CliRunner, Result
 
+from banshui.audit.models import AuditEntry
 from banshui.cli.main import app
+from banshui.core.db import Database
+from banshui.operators.models import Operator
+from banshui.operators.passwords import password_matches
 
 PASSWORD = "Console-pass-2026"
+NEW_PASSWORD = "Brand-new-pass-2027"
 
 
 def banshui(
@@ -102,3 +110,45 @@ def test_a_wrong_role_a_weak_password_or_an_unknown_tenant_is_refused(
     assert empty.exit_code == 1 and "standard input" in empty.stderr
     listed = banshui(tmp_path, database_url, "user", "list", "--json")
     assert json.loads(listed.stdout) == []
+
+
+async def stored(database_url: str, name: str) -> tuple[str, list[str]]:
+    """The operator's password hash, and who reset a password (audit actors)."""
+    db = Database(database_url)
+    try:
+        async with db.session() as session:
+            hashed = await session.scalar(
+                select(Operator.password_hash).where(Operator.name == name)
+            )
+            actors = await session.scalars(
+                select(AuditEntry.actor).where(
+                    AuditEntry.action == "operator.password_reset"
+                )
+            )
+            assert hashed is not None
+            return hashed, list(actors)
+    finally:
+        await db.close()
+
+
+def test_a_forgotten_password_is_reset_on_the_machine_from_stdin(
+    tmp_path: Path, database_url: str
+) -> None:
+    banshui(
+        tmp_path, database_url, "user", "add", "钱七", "--role", "admin", stdin=PASSWORD
+    )
+
+    reset = banshui(
+        tmp_path, database_url, "user", "password", "钱七", stdin=NEW_PASSWORD + "\n"
+    )
+    unknown = banshui(
+        tmp_path, database_url, "user", "password", "无此人", stdin=NEW_PASSWORD
+    )
+
+    assert reset.exit_code == 0, reset.stderr
+    assert "钱七" in reset.stderr
+    assert NEW_PASSWORD not in reset.stdout + reset.stderr
+    assert unknown.exit_code == 1 and "无此人" in unknown.stderr
+    hashed, actors = asyncio.run(stored(database_url, "钱七"))
+    assert password_matches(hashed, NEW_PASSWORD)
+    assert actors == ["cli"]

@@ -48,10 +48,8 @@ async def add_tenant(
 
 async def tenant_for_key(db: Database, api_key: str) -> Tenant:
     """The key's tenant; looked up by hash, so timing says nothing of the key."""
-    async with db.session() as session:
-        tenant = await session.scalar(
-            select(Tenant).where(Tenant.api_key_hash == hash_key(api_key))
-        )
+    by_hash = select(Tenant).where(Tenant.api_key_hash == hash_key(api_key))
+    tenant = await db.run_read(lambda session: session.scalar(by_hash))
     if tenant is None:
         raise Unauthorized("the API key is not valid")
     return tenant

@@ -6,9 +6,11 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from banshui.api.deps import runtime_of
+from banshui.api.guessing import count_wrong_key, turn_away_guessers
 from banshui.chat.commands import answer
 from banshui.chat.senders import MAX_SENDER, is_allowed
 from banshui.chat.token import load_chat_token, token_matches
+from banshui.core.addresses import client_of
 from banshui.core.errors import BanshuiError, Forbidden, Unauthorized
 from banshui.core.settings import Settings
 from banshui.metrics import REFUSALS, count_refusal
@@ -44,8 +46,12 @@ def router_for(settings: Settings) -> APIRouter:
                 "the chat robot is not configured: "
                 "set BANSHUI_CHAT_TOKEN or BANSHUI_CHAT_TOKEN_FILE"
             )
+        runtime, client = runtime_of(request), client_of(request)
+        # Wrong tokens count with wrong API keys: one budget of guesses a client.
+        await turn_away_guessers(runtime, client, "chat")
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token_matches(token, given.strip()):
+            await count_wrong_key(runtime, client, "chat")
             REFUSALS.labels(face="chat").inc()
             count_refusal("chat", "bad_token")
             raise Unauthorized("send the chat token as 'Authorization: Bearer <token>'")

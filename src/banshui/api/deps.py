@@ -8,6 +8,8 @@ from fastapi import Depends, Path, Request
 
 from banshui.accounts.models import Tenant
 from banshui.accounts.tenants import tenant_for_key
+from banshui.api.guessing import count_wrong_key, turn_away_guessers
+from banshui.core.addresses import client_of
 from banshui.core.errors import Unauthorized
 from banshui.metrics import count_refusal
 from banshui.runtime import Runtime
@@ -18,6 +20,10 @@ def runtime_of(request: Request) -> Runtime:
 
 
 async def current_tenant(request: Request) -> Tenant:
+    runtime = runtime_of(request)
+    client = client_of(request)
+    await turn_away_guessers(runtime, client, "api")
+
     header = request.headers.get("authorization", "")
     scheme, _, key = header.partition(" ")
     try:
@@ -25,8 +31,9 @@ async def current_tenant(request: Request) -> Tenant:
             raise Unauthorized(
                 "send the tenant API key as 'Authorization: Bearer <key>'"
             )
-        return await tenant_for_key(runtime_of(request).db, key.strip())
+        return await tenant_for_key(runtime.db, key.strip())
     except Unauthorized:
+        await count_wrong_key(runtime, client, "api")
         count_refusal("api", "bad_key")
         raise
 

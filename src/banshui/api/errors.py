@@ -1,15 +1,21 @@
-"""One error shape everywhere: ``{"error": {"code", "message", "field"?}}``."""
+"""One error shape everywhere: ``{"error": {"code", "message", "field"?}}``.
+
+Pages (the console, the query page) answer a path that does not exist and an
+error nobody expected with a page of their own instead; the API never does.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.responses import Response
 
-from banshui.core.errors import BanshuiError
+from banshui.core.errors import BanshuiError, TooManyRequests
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +32,22 @@ _HTTP_CODES = {
     429: "too_many_requests",
 }
 
+# A page for a request to a page's path: its status (404 or 500) decides which.
+PageError = Callable[[Request, int], Response]
+
+# The faces that answer JSON; every other path is a page.
+JSON_PATHS = (
+    "/api/",
+    "/hooks/",
+    "/healthz",
+    "/metrics",
+    "/openapi.json",
+    "/docs",
+    "/redoc",
+    "/static/",
+    "/sim/",
+)
+
 
 def error_response(
     status: int, code: str, message: str, field: str | None = None
@@ -36,15 +58,26 @@ def error_response(
     return JSONResponse({"error": body}, status_code=status)
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, page_error: PageError | None = None) -> None:
+    """The handlers; with ``page_error``, pages answer a 404 and a 500 with it."""
     app.add_exception_handler(BanshuiError, _banshui_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
-    app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
-    app.add_exception_handler(Exception, _unexpected_error)
+    app.add_exception_handler(HTTPException, _http_error_of(page_error))  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _unexpected_error_of(page_error))
+
+
+def is_page(request: Request) -> bool:
+    path = request.url.path
+    return not any(
+        path.startswith(prefix) or path == prefix.rstrip("/") for prefix in JSON_PATHS
+    )
 
 
 async def _banshui_error(_request: Request, error: BanshuiError) -> JSONResponse:
-    return error_response(error.status, error.code, error.message, error.field)
+    response = error_response(error.status, error.code, error.message, error.field)
+    if isinstance(error, TooManyRequests):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 async def _validation_error(
@@ -60,12 +93,27 @@ async def _validation_error(
     return error_response(422, "invalid", sentence, field)
 
 
-async def _http_error(_request: Request, error: HTTPException) -> JSONResponse:
-    code = _HTTP_CODES.get(error.status_code, "error")
-    message = str(error.detail) if error.detail else code.replace("_", " ")
-    return error_response(error.status_code, code, message)
+def _http_error_of(
+    page_error: PageError | None,
+) -> Callable[[Request, HTTPException], Awaitable[Response]]:
+    async def http_error(request: Request, error: HTTPException) -> Response:
+        if page_error is not None and error.status_code == 404 and is_page(request):
+            return page_error(request, 404)
+        code = _HTTP_CODES.get(error.status_code, "error")
+        message = str(error.detail) if error.detail else code.replace("_", " ")
+        return error_response(error.status_code, code, message)
+
+    return http_error
 
 
-async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
-    logger.exception("unexpected error on %s %s", request.method, request.url.path)
-    return error_response(500, "internal", "something went wrong on the server")
+def _unexpected_error_of(
+    page_error: PageError | None,
+) -> Callable[[Request, Exception], Awaitable[Response]]:
+    async def unexpected_error(request: Request, error: Exception) -> Response:
+        logger.exception("unexpected error on %s %s", request.method, request.url.path)
+        if page_error is not None and is_page(request):
+            # Nothing of the error on the page: it is in the log.
+            return page_error(request, 500)
+        return error_response(500, "internal", "something went wrong on the server")
+
+    return unexpected_error

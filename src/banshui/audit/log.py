@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from banshui.audit.models import AuditEntry
 from banshui.core.addresses import current_client
@@ -10,7 +11,7 @@ from banshui.core.clock import Clock
 
 
 def record(
-    session: AsyncSession,
+    session: AsyncSession | Session,
     clock: Clock,
     *,
     actor: str,

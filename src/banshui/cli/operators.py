@@ -10,14 +10,17 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from banshui.cli.main import Json, app, run, settings
-from banshui.cli.output import emit_json, fail, table
+from banshui.cli.output import emit_json, err, fail, table
 from banshui.core.errors import InvalidInput
 from banshui.core.migrate import upgrade
 from banshui.operators.models import Operator
 from banshui.operators.roles import LABELS, Role, validate_role
 from banshui.operators.users import (
+    ON_THE_MACHINE,
     add_operator,
     list_operators,
+    operator_named,
+    reset_password,
     tenant_named,
     tenant_names,
 )
@@ -84,6 +87,30 @@ def user_list(as_json: Json = False) -> None:
         return
     columns = ["id", "name", "role", "tenant", "disabled", "locked_until"]
     table("operators", columns, [[row[c] for c in columns] for row in rows])
+
+
+@user_app.command("password")
+def user_password(name: str, as_json: Json = False) -> None:
+    """Set an operator's new password, from a prompt or standard input.
+
+    Their sessions end and their lockout is cleared; for an admin who forgot theirs.
+    """
+    password = _password()
+
+    async def work(runtime: Runtime) -> Operator:
+        operator = await operator_named(runtime.db, name)
+        return await reset_password(
+            runtime.db, runtime.clock, operator.id, password, ON_THE_MACHINE
+        )
+
+    operator = _run(work)
+    if as_json:
+        emit_json({"name": operator.name, "password_reset": True})
+        return
+    err.print(
+        f"the password of {operator.name} is reset; their sessions ended",
+        highlight=False,
+    )
 
 
 def _password() -> str:

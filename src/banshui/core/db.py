@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import threading
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -33,6 +35,8 @@ T = TypeVar("T")
 BUSY_TIMEOUT_MS = 30_000
 # The execution option that marks a session as reading only (see _sqlite_begin).
 READ_ONLY = "banshui_read_only"
+# Threads (and connections) reading SQLite in one trip (``run_read``).
+READERS = 4
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -108,12 +112,14 @@ def create_engine(url: str, pool: Pool | None = None) -> AsyncEngine:
     return engine
 
 
-def create_sqlite_sync_engine(url: str) -> Engine:
+def create_sqlite_sync_engine(url: str, pool_size: int = 1) -> Engine:
     """The same SQLite database through the plain driver, for one-trip work."""
-    # Every use is on the one storage thread; the pool may close from another.
+    # A connection is used by one thread at a time (the storage thread, or a
+    # reader); the pool may close it from another.
     engine = sqlalchemy.create_engine(
         sync_url(url),
         hide_parameters=True,
+        pool_size=pool_size,
         connect_args={"check_same_thread": False},
     )
     _listen_as_sqlite(engine)
@@ -171,16 +177,18 @@ class Database:
 
     def __init__(self, url: str, pool: Pool | None = None) -> None:
         self.url = url
+        # Asked on every write: parsing the URL each time cost more than a lookup.
+        self._is_sqlite = is_sqlite(url)
         self.engine = create_engine(url, pool)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         reading = self.engine.execution_options(**{READ_ONLY: True})
         self.read_sessions = async_sessionmaker(reading, expire_on_commit=False)
         self._storage: _SqliteStorage | None = None
-        self._writers = _PerLoop()
+        self._readers: _SqliteReaders | None = None
 
     @property
     def is_sqlite(self) -> bool:
-        return is_sqlite(self.url)
+        return self._is_sqlite
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -201,18 +209,32 @@ class Database:
 
         On SQLite the async driver hands every cursor step (open, execute,
         fetch, close) to its thread and back; here the whole transaction runs
-        on a storage thread of its own through the plain driver, one hop in
-        all. PostgreSQL's driver is asynchronous: ``work`` runs on its
-        connection as it is.
+        on the storage thread through the plain driver, one hop in all, and
+        the next writer's work begins there the moment this one commits.
+        PostgreSQL's driver is asynchronous: ``work`` runs on its connection
+        as it is.
         """
         if not self.is_sqlite:
             async with self.transaction() as session:
                 return await session.run_sync(work)
 
-        if self._storage is None:
-            self._storage = _SqliteStorage(self.url)
-        async with self._turn_to_write():
-            return await self._storage.run(work)
+        return await self._sqlite_storage().run(work)
+
+    async def run_read(self, work: Callable[[Session], T]) -> T:
+        """``work`` reading in one trip: ``session()`` for the hot paths.
+
+        On SQLite it runs on one of a few reader threads through the plain
+        driver, so a read is one hop instead of one per cursor step (begin,
+        execute, fetch, close, roll back), each waiting its turn on a busy
+        event loop; under WAL readers never wait for the writer.
+        """
+        if not self.is_sqlite:
+            async with self.session() as session:
+                return await session.run_sync(work)
+
+        if self._readers is None:
+            self._readers = _SqliteReaders(self.url)
+        return await self._readers.run(work)
 
     @asynccontextmanager
     async def _turn_to_write(self) -> AsyncIterator[None]:
@@ -221,30 +243,33 @@ class Database:
         SQLite lets one writer in at a time. One that finds the lock taken
         sleeps and tries again (its busy handler, for up to 30 s), so under
         load the lock is often free while every waiter sleeps, and the unlucky
-        wait longest, then fail with "database is locked". Queued here, each
-        writer begins the moment the one before it ends. Another process (a
-        CLI command) is still waited for by SQLite's own busy timeout.
+        wait longest, then fail with "database is locked". Here every writer
+        of the process queues on the storage thread: ``run_transaction`` work
+        runs there, and a writer on the async driver is let in when the
+        thread reaches its place in the queue, the thread waiting meanwhile.
+        Another process (a CLI command) is still waited for by SQLite's own
+        busy timeout.
         """
         if not self.is_sqlite:
             yield
             return
 
-        turn = self._writers.get()
-        try:
-            async with asyncio.timeout(BUSY_TIMEOUT_MS / 1000):
-                await turn.acquire()
-        except TimeoutError:
-            raise NoTurnToWrite() from None
-        try:
+        async with self._sqlite_storage().turn():
             yield
-        finally:
-            turn.release()
+
+    def _sqlite_storage(self) -> _SqliteStorage:
+        if self._storage is None:
+            self._storage = _SqliteStorage(self.url)
+        return self._storage
 
     async def close(self) -> None:
         await self.engine.dispose()
         if self._storage is not None:
             await self._storage.close()
             self._storage = None
+        if self._readers is not None:
+            await self._readers.close()
+            self._readers = None
 
 
 class NoTurnToWrite(OperationalError):
@@ -257,36 +282,110 @@ class NoTurnToWrite(OperationalError):
         )
 
 
-class _PerLoop:
-    """One lock for the writers of each event loop (tests run several)."""
-
-    def __init__(self) -> None:
-        self._locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
-
-    def get(self) -> asyncio.Lock:
-        loop = asyncio.get_running_loop()
-        for other in [known for known in self._locks if known.is_closed()]:
-            del self._locks[other]
-        return self._locks.setdefault(loop, asyncio.Lock())
-
-
 class _SqliteStorage:
-    """A plain SQLite connection with a thread of its own, for one-trip work."""
+    """A plain SQLite connection with a thread of its own: the one writer.
+
+    The thread takes its work in the order it was asked for, so writers of
+    the process never meet SQLite's busy handler among themselves.
+    """
 
     def __init__(self, url: str) -> None:
         self.engine = create_sqlite_sync_engine(url)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
+        # The thread's connection, kept between its transactions (_committed).
+        self._connection: sqlalchemy.Connection | None = None
 
     async def run(self, work: Callable[[Session], T]) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.thread, self._committed, work)
+        # The context goes along, as asyncio.to_thread's does: an audit entry
+        # written on the thread notes the address of the request behind it.
+        context = contextvars.copy_context()
+        return await loop.run_in_executor(
+            self.thread, context.run, self._committed, work
+        )
+
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        """The thread's turn lent to a writer on another connection.
+
+        The thread waits while the writer writes, so nothing of this process
+        writes beside it; the writer that gets no turn within the busy time-out
+        fails as a busy SQLite would (``NoTurnToWrite``).
+        """
+        loop = asyncio.get_running_loop()
+        let_in: asyncio.Future[None] = loop.create_future()
+        finished = threading.Event()
+
+        def lend() -> None:
+            if finished.is_set():
+                return  # the writer gave up waiting
+            loop.call_soon_threadsafe(_resolve, let_in)
+            # Bounded: a writer that never ends is left to SQLite's own lock.
+            finished.wait(BUSY_TIMEOUT_MS / 1000)
+
+        # Not awaited: it ends by itself once ``finished`` is set.
+        loop.run_in_executor(self.thread, lend)
+        try:
+            try:
+                async with asyncio.timeout(BUSY_TIMEOUT_MS / 1000):
+                    await let_in
+            except TimeoutError:
+                raise NoTurnToWrite() from None
+            yield
+        finally:
+            finished.set()
 
     def _committed(self, work: Callable[[Session], T]) -> T:
+        # Taken from the pool once and kept: checking it out and back in for
+        # every transaction cost as much as a small batch of SMS to write. The
+        # session begins and commits on it as one of its own would.
+        if self._connection is None:
+            self._connection = self.engine.connect()
+        with (
+            Session(self._connection, expire_on_commit=False) as session,
+            session.begin(),
+        ):
+            return work(session)
+
+    async def close(self) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self.thread, self._let_go)
+        self.thread.shutdown(wait=False)
+
+    def _let_go(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+        self.engine.dispose()
+
+
+class _SqliteReaders:
+    """Plain SQLite connections on a few threads of their own, for one-trip reads."""
+
+    def __init__(self, url: str) -> None:
+        engine = create_sqlite_sync_engine(url, pool_size=READERS)
+        self.engine = engine
+        reading = engine.execution_options(**{READ_ONLY: True})
+        self.sessions = sessionmaker(reading, expire_on_commit=False)
+        self.threads = ThreadPoolExecutor(
+            max_workers=READERS, thread_name_prefix="sqlite-read"
+        )
+
+    async def run(self, work: Callable[[Session], T]) -> T:
+        loop = asyncio.get_running_loop()
+        context = contextvars.copy_context()
+        return await loop.run_in_executor(self.threads, context.run, self._read, work)
+
+    def _read(self, work: Callable[[Session], T]) -> T:
         with self.sessions() as session, session.begin():
             return work(session)
 
     async def close(self) -> None:
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self.thread, self.engine.dispose)
-        self.thread.shutdown(wait=False)
+        await loop.run_in_executor(self.threads, self.engine.dispose)
+        self.threads.shutdown(wait=False)
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)

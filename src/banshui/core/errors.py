@@ -44,3 +44,14 @@ class Unauthorized(BanshuiError):
 class Forbidden(BanshuiError):
     status = 403
     code = "forbidden"
+
+
+class TooManyRequests(BanshuiError):
+    """Turned away for a while; ``retry_after`` says for how many seconds."""
+
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

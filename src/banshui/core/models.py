@@ -1,6 +1,7 @@
 """Every table, imported in one place for migrations and ``create_all``."""
 
 from banshui.accounts import models as accounts_models
+from banshui.api import models as api_models
 from banshui.audit import models as audit_models
 from banshui.chat import models as chat_models
 from banshui.core.db import Base
@@ -18,6 +19,7 @@ from banshui.web.console import models as console_models
 __all__ = [
     "Base",
     "accounts_models",
+    "api_models",
     "audit_models",
     "chat_models",
     "console_models",

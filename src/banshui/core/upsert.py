@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from sqlalchemy import Insert, Table
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from banshui.core.db import Base
+from banshui.core.direct import insert_rows, insert_statement
 
 
 async def insert_ignoring_conflict(
@@ -41,26 +40,18 @@ def insert_new_rows(
     The answer holds the ``returning`` columns of the rows inserted, none for
     the others; of rows that share a key, only the first is inserted.
     """
-    if not rows:
-        return []
-    # Straight through the connection: the session's ORM layer would add a
-    # third to the cost of a statement that loads no objects.
-    connection = session.connection()
-    statement = _ignoring_conflict(connection.dialect.name, _table(model), returning)
-    return [tuple(row) for row in connection.execute(statement, rows)]
+    # Straight through the connection (on SQLite its cursor): the session's
+    # ORM layer would add a third to the cost of a statement that loads no
+    # objects.
+    return insert_rows(session, model, rows, returning, skip_conflicts=True)
 
 
-@cache
 def _ignoring_conflict(
     dialect: str, table: Table, returning: tuple[str, ...] = ("id",)
 ) -> Insert:
     # Built once, the values passed as parameters: building a statement around
     # its values costs far more than running it.
-    if dialect == "postgresql":
-        statement: Insert = postgresql.insert(table).on_conflict_do_nothing()
-    else:
-        statement = sqlite.insert(table).on_conflict_do_nothing()
-    return statement.returning(*(table.c[name] for name in returning))
+    return insert_statement(dialect, table, returning, skip_conflicts=True)
 
 
 def _table(model: type[Base]) -> Table:

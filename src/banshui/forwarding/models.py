@@ -66,6 +66,9 @@ class Forward(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     due_at: Mapped[datetime] = mapped_column(UtcDateTime)
     claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # When the claimed attempt went on the wire; None until it did. Committed
+    # before the request leaves, so a crash cannot hide that it may have arrived.
+    in_flight_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # Where it went (the bound real phone, for SMS channels), as of the attempt.
     destination: Mapped[str | None] = mapped_column(String(20))

@@ -1,9 +1,12 @@
 """The queue of forwards: enqueued with their SMS, claimed, retried, given up.
 
 A forward is ``due`` (waiting for its time), ``sending`` (claimed by a worker),
-``sent`` or ``failed`` (gave up; ``last_error`` says why). Sends are at least
-once: a worker that dies mid-send leaves its row ``sending``, and the row goes
-back to due, so the receiver may see an SMS twice but never loses one.
+``sent`` or ``failed`` (gave up; ``last_error`` says why). Just before its
+request leaves, a claimed forward is marked in flight, in a commit of its own.
+A worker that dies leaves its rows ``sending``: one not yet in flight went
+nowhere and is due again; one in flight may or may not have arrived, so it is
+failed as interrupted and never sent again unless an operator retries it. A
+receiver that answers an error, or not in time, is tried again with back-off.
 """
 
 from __future__ import annotations
@@ -14,21 +17,28 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from banshui.core.clock import Clock
 from banshui.core.db import Database
+from banshui.core.direct import Prepared, insert_rows
 from banshui.core.errors import Conflict, NotFound
 from banshui.forwarding.channels.registry import channel_for
 from banshui.forwarding.models import Forward, ForwardChannel, ForwardRoute
 from banshui.numbers.models import Number
 
 MAX_ERROR = 500
+INTERRUPTED = (
+    "interrupted while sending: banshui stopped before the receiver answered, so "
+    "it may or may not have arrived; not sent again (banshui forward retry does)"
+)
 
 # Built once: it runs for every batch of SMS stored.
-ROUTES_OF_NUMBERS = (
+ROUTES_OF_NUMBERS = Prepared(
     select(
         ForwardRoute.number, ForwardRoute.id, ForwardChannel.kind, Number.bound_phone
     )
@@ -81,27 +91,27 @@ def enqueue_forwards(
         return Counter()
 
     routes: dict[str, list[int]] = defaultdict(list)
-    found = session.connection().execute(ROUTES_OF_NUMBERS, {"numbers": numbers})
+    found = ROUTES_OF_NUMBERS.fetch_all(session, {"numbers": numbers})
     for number, route_id, kind, bound_phone in found:
         # An SMS channel sends only to the bound phone: unbound, nothing to send.
         if channel_for(kind).sends_sms and bound_phone is None:
             continue
         routes[number].append(route_id)
 
-    forwards = [
-        Forward(
-            sms_id=sms_id,
-            route_id=route_id,
-            status=ForwardStatus.DUE,
-            attempts=0,
-            due_at=now,
-            created_at=now,
-        )
+    forwards: list[dict[str, Any]] = [
+        {
+            "sms_id": sms_id,
+            "route_id": route_id,
+            "status": ForwardStatus.DUE.value,
+            "attempts": 0,
+            "due_at": now,
+            "created_at": now,
+        }
         for sms_id, number in stored
         for route_id in routes[number]
     ]
-    session.add_all(forwards)
-    return Counter(forward.sms_id for forward in forwards)
+    insert_rows(session, Forward, forwards)
+    return Counter(forward["sms_id"] for forward in forwards)
 
 
 async def claim_due(db: Database, clock: Clock, limit: int) -> list[int]:
@@ -126,10 +136,33 @@ async def claim_due(db: Database, clock: Clock, limit: int) -> list[int]:
                 .values(
                     status=ForwardStatus.SENDING,
                     claimed_at=now,
+                    in_flight_at=None,
                     attempts=Forward.attempts + 1,
                 )
             )
     return ids
+
+
+async def mark_in_flight(
+    db: Database, clock: Clock, forward_id: int, attempt: int
+) -> bool:
+    """Record that this claim's request is about to leave; False if it is not ours.
+
+    ``attempt`` is the attempts count of the claim: a claim taken back (its lease
+    over) and claimed again has another, so only one worker ever sends.
+    """
+    async with db.transaction() as session:
+        result = await session.execute(
+            update(Forward)
+            .where(
+                Forward.id == forward_id,
+                Forward.status == ForwardStatus.SENDING,
+                Forward.attempts == attempt,
+                Forward.in_flight_at.is_(None),
+            )
+            .values(in_flight_at=clock.now())
+        )
+    return int(getattr(result, "rowcount", 0) or 0) == 1
 
 
 async def next_due_at(db: Database) -> datetime | None:
@@ -182,18 +215,63 @@ async def mark_unsent(
     return ForwardStatus(str(values["status"]))
 
 
-async def release_stale(db: Database, clock: Clock, lease: timedelta | None) -> int:
-    """Rows a dead worker left ``sending`` (all, or older than ``lease``): due now."""
+@dataclass(frozen=True, slots=True)
+class Interrupted:
+    """A forward left in flight by a dead worker: failed now, its outcome unknown."""
+
+    forward_id: int
+    sms_id: int
+    channel: str
+    attempts: int
+
+
+async def recover_stale(
+    db: Database, clock: Clock, lease: timedelta | None
+) -> list[Interrupted]:
+    """Rows a dead worker left ``sending`` (all, or claimed over ``lease`` ago).
+
+    One it had not put on the wire is due now; one in flight is failed as
+    interrupted, and returned.
+    """
     now = clock.now()
     stale = Forward.status == ForwardStatus.SENDING
     if lease is not None:
         stale = stale & (Forward.claimed_at <= now - lease)
 
     async with db.transaction() as session:
-        result = await session.execute(
-            update(Forward).where(stale).values(status=ForwardStatus.DUE, due_at=now)
+        await session.execute(
+            update(Forward)
+            .where(stale, Forward.in_flight_at.is_(None))
+            .values(status=ForwardStatus.DUE, due_at=now)
         )
-    return int(getattr(result, "rowcount", 0) or 0)
+        # Sending it again could make the receiver show it twice: an operator
+        # who knows it did not arrive retries it.
+        failed = list(
+            await session.execute(
+                update(Forward)
+                .where(stale, Forward.in_flight_at.is_not(None))
+                .values(status=ForwardStatus.FAILED, last_error=INTERRUPTED)
+                .returning(
+                    Forward.id, Forward.sms_id, Forward.route_id, Forward.attempts
+                )
+            )
+        )
+        channels = await _channel_names(session, {row.route_id for row in failed})
+    return [
+        Interrupted(row.id, row.sms_id, channels.get(row.route_id, "?"), row.attempts)
+        for row in failed
+    ]
+
+
+async def _channel_names(session: AsyncSession, route_ids: set[int]) -> dict[int, str]:
+    if not route_ids:
+        return {}
+    rows = await session.execute(
+        select(ForwardRoute.id, ForwardChannel.name)
+        .join(ForwardChannel, ForwardChannel.id == ForwardRoute.channel_id)
+        .where(ForwardRoute.id.in_(route_ids))
+    )
+    return {route_id: name for route_id, name in rows}
 
 
 async def retry_forward(db: Database, clock: Clock, forward_id: int) -> Forward:

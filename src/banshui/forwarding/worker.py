@@ -32,10 +32,11 @@ from banshui.forwarding.queue import (
     Backoff,
     ForwardStatus,
     claim_due,
+    mark_in_flight,
     mark_sent,
     mark_unsent,
     next_due_at,
-    release_stale,
+    recover_stale,
 )
 from banshui.forwarding.redaction import RobotUrlRedaction
 from banshui.forwarding.setup import Unsealed, unseal
@@ -88,12 +89,10 @@ class Forwarder:
         self._redaction = RobotUrlRedaction()
 
     async def start(self) -> None:
-        """Put back what a crashed process left mid-send, then work."""
+        """Take back what a crashed process left mid-send, then work."""
         # SQLite serves one process: whatever is ``sending`` now was left by a
         # crash. On PostgreSQL other workers may be mid-send: wait for the lease.
-        await release_stale(
-            self._db, self._clock, None if self._db.is_sqlite else SENDING_LEASE
-        )
+        await self._recover(None if self._db.is_sqlite else SENDING_LEASE)
         self._http = httpx.AsyncClient(
             timeout=HTTP_TIMEOUT_SECONDS, follow_redirects=False
         )
@@ -101,7 +100,7 @@ class Forwarder:
         self._task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
-        """Cancel mid-send if need be: the row stays ``sending`` and is sent later."""
+        """Cancel mid-send if need be: what is cut short fails at the next start."""
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
@@ -126,9 +125,21 @@ class Forwarder:
                 await asyncio.wait_for(self._wakeup.wait(), wait)
 
     async def _drain(self) -> None:
-        await release_stale(self._db, self._clock, SENDING_LEASE)
+        await self._recover(SENDING_LEASE)
         while ids := await claim_due(self._db, self._clock, self._batch):
             await asyncio.gather(*(self._deliver(forward_id) for forward_id in ids))
+
+    async def _recover(self, lease: timedelta | None) -> None:
+        for forward in await recover_stale(self._db, self._clock, lease):
+            FORWARDS_FAILED.labels(channel=forward.channel).inc()
+            logger.warning(
+                "forward %s of SMS %s through %s was on the wire when its worker "
+                "stopped (attempt %s): failed, as it may or may not have arrived",
+                forward.forward_id,
+                forward.sms_id,
+                forward.channel,
+                forward.attempts,
+            )
 
     async def _seconds_to_next(self) -> float:
         due = await next_due_at(self._db)
@@ -150,6 +161,11 @@ class Forwarder:
             )
             await self._unsent(job, unopened, ())
             return
+
+        # Committed before the request leaves: from here on a crash leaves the
+        # forward failed as interrupted, never to be sent a second time.
+        if not await mark_in_flight(self._db, self._clock, forward_id, job.attempts):
+            return  # claimed too long ago: taken back, now another worker's
 
         failure = await self._attempt(job, opened)
         if failure is not None:

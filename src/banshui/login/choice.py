@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from banshui.accounts.identity import BUSINESSES
 from banshui.accounts.models import (
@@ -33,23 +33,21 @@ class Plan:
     business: str
 
 
-async def choose_account(
-    session: AsyncSession,
+def choose_account(
+    session: Session,
     enterprise: Enterprise,
     business: str,
     requested_account_id: int | None,
 ) -> Plan:
     """R9: receive with a 收票管理 account; issue with the chosen one or 开票管理."""
     rows = list(
-        (
-            await session.execute(
-                select(Account, AccountEnterprise, Person, Number)
-                .join(AccountEnterprise, AccountEnterprise.account_id == Account.id)
-                .join(Person, Person.id == Account.person_id)
-                .join(Number, Number.id == Account.number_id)
-                .where(AccountEnterprise.enterprise_id == enterprise.id)
-                .order_by(Account.id)
-            )
+        session.execute(
+            select(Account, AccountEnterprise, Person, Number)
+            .join(AccountEnterprise, AccountEnterprise.account_id == Account.id)
+            .join(Person, Person.id == Account.person_id)
+            .join(Number, Number.id == Account.number_id)
+            .where(AccountEnterprise.enterprise_id == enterprise.id)
+            .order_by(Account.id)
         ).all()
     )
     if requested_account_id is not None:
@@ -82,19 +80,17 @@ async def choose_account(
     )
 
 
-async def numbers_of(session: AsyncSession, plan: Plan) -> list[str]:
+def numbers_of(session: Session, plan: Plan) -> list[str]:
     """The account's number first, then the person's other sub-numbers (R2).
 
     Only numbers the registry still gives this person: one that moved to someone
     else (R1) is theirs now, whichever account still names it.
     """
-    owned = (
-        await session.execute(
-            select(Number.msisdn, Number.is_sub_number)
-            .join(PersonNumber, PersonNumber.number_id == Number.id)
-            .where(PersonNumber.person_id == plan.person.id)
-            .order_by(Number.id)
-        )
+    owned = session.execute(
+        select(Number.msisdn, Number.is_sub_number)
+        .join(PersonNumber, PersonNumber.number_id == Number.id)
+        .where(PersonNumber.person_id == plan.person.id)
+        .order_by(Number.id)
     ).all()
     own = [plan.number] if any(row[0] == plan.number for row in owned) else []
     others = [msisdn for msisdn, sub in owned if sub and msisdn != plan.number]

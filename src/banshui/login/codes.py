@@ -71,20 +71,18 @@ class CodeSources:
         return self._remote_codes(hosted)
 
     async def hosted(self, number: str) -> Hosted | None:
-        async with self._db.session() as session:
-            row = (
-                await session.execute(
-                    select(
-                        Account.provider_url,
-                        Account.provider_app_key,
-                        Account.provider_app_secret_sealed,
-                    )
-                    .join(Number, Number.id == Account.number_id)
-                    .where(Number.msisdn == number, Account.provider_url.is_not(None))
-                    .order_by(Account.id)
-                    .limit(1)
-                )
-            ).first()
+        provider = (
+            select(
+                Account.provider_url,
+                Account.provider_app_key,
+                Account.provider_app_secret_sealed,
+            )
+            .join(Number, Number.id == Account.number_id)
+            .where(Number.msisdn == number, Account.provider_url.is_not(None))
+            .order_by(Account.id)
+            .limit(1)
+        )
+        row = await self._db.run_read(lambda session: session.execute(provider).first())
         if row is None or row[1] is None or row[2] is None:
             return None
         return Hosted(url=str(row[0]), app_key=row[1], app_secret_sealed=row[2])

@@ -27,6 +27,7 @@ from functools import partial
 
 from sqlalchemy import ColumnElement, and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from banshui.core.bells import Bells
 from banshui.core.clock import Clock
@@ -137,9 +138,11 @@ class Dispatcher:
         room = self._concurrency - len(self._runs)
         if room <= 0:
             return
-        async with self._db.transaction() as session:
+        worker_id = self.worker_id
+
+        def work(session: Session) -> list[str]:
             ids = list(
-                await session.scalars(
+                session.scalars(
                     select(LoginRequest.id)
                     .where(
                         LoginRequest.status == Status.QUEUED,
@@ -151,11 +154,14 @@ class Dispatcher:
                 )
             )
             if ids:
-                await session.execute(
+                session.execute(
                     update(LoginRequest)
                     .where(LoginRequest.id.in_(ids))
-                    .values(worker_id=self.worker_id)
+                    .values(worker_id=worker_id)
                 )
+            return ids
+
+        ids = await self._db.run_transaction(work)
         for login_id in ids:
             task = asyncio.create_task(self._run(login_id))
             self._runs[login_id] = task

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from banshui.accounts.models import Enterprise, Person
 from banshui.audit.log import record
@@ -29,7 +30,7 @@ from banshui.login.fresh import FreshLogin, Parts
 from banshui.login.keepalive import idle_sessions
 from banshui.login.lanes import LaneKey, Lanes, NumberLocks
 from banshui.login.models import BureauSession, LoginEvent, LoginRequest
-from banshui.login.natural_person import lane_person_id
+from banshui.login.natural_person import lane_person_id, lane_person_of
 from banshui.login.people import TYPED_TOPIC, put_typed_code
 from banshui.login.progress import (
     LoginFailed,
@@ -165,9 +166,11 @@ class LoginEngine:
         if not self._lease_held(login) or login.session_id is None:
             raise Conflict(f"the login holds no lease (it is {login.status})")
 
-        async with self._db.transaction() as session:
-            row = await session.get(BureauSession, login.session_id)
-            enterprise = await session.get(Enterprise, login.enterprise_id)
+        session_id = login.session_id
+
+        def work(session: Session) -> tuple[BureauSession, Enterprise]:
+            row = session.get(BureauSession, session_id)
+            enterprise = session.get(Enterprise, login.enterprise_id)
             assert row is not None and enterprise is not None
             record(
                 session,
@@ -177,6 +180,9 @@ class LoginEngine:
                 subject=f"login:{login_id}",
                 detail=f"session:{row.id}",
             )
+            return row, enterprise
+
+        row, enterprise = await self._db.run_transaction(work)
         handle = self._sessions.handle(row)
         return {
             "base_url": handle.base_url,
@@ -279,8 +285,9 @@ class LoginEngine:
             await self._sleep(next(pauses, STORE_RETRY_DELAYS[-1]))
 
     async def _progress(self, login_id: str) -> Progress:
-        async with self._db.session() as session:
-            login = await session.get(LoginRequest, login_id)
+        login = await self._db.run_read(
+            lambda session: session.get(LoginRequest, login_id)
+        )
         assert login is not None
         deadline = login.deadline or login.created_at + timedelta(
             seconds=self._settings.login_deadline_seconds
@@ -294,11 +301,11 @@ class LoginEngine:
         )
 
     async def _serve(self, progress: Progress) -> None:
-        plan = await self._plan(progress.login_id)
+        plan, lane_person = await self._plan(progress.login_id)
         region = plan.enterprise.region
         # The lane is the natural person's, whichever tenant enrolled them (R4);
         # the request records that person, so every process keys it alike.
-        lane = LaneKey(await lane_person_id(self._db, plan.person.id), region)
+        lane = LaneKey(lane_person, region)
         own = LaneKey(plan.person.id, region)  # this row's sessions
         await self._set(
             progress,
@@ -325,18 +332,23 @@ class LoginEngine:
         )
         LOGINS_FINISHED.labels(status=Status.SUCCEEDED).inc()
 
-    async def _plan(self, login_id: str) -> Plan:
-        async with self._db.session() as session:
-            login = await session.get(LoginRequest, login_id)
+    async def _plan(self, login_id: str) -> tuple[Plan, int]:
+        """The request's plan, and the person row that keys its lane."""
+
+        def read(session: Session) -> tuple[Plan, int]:
+            login = session.get(LoginRequest, login_id)
             assert login is not None
-            enterprise = await session.get(Enterprise, login.enterprise_id)
+            enterprise = session.get(Enterprise, login.enterprise_id)
             assert enterprise is not None
-            try:
-                return await choose_account(
-                    session, enterprise, login.business, login.requested_account_id
-                )
-            except NoAccount as error:
-                raise LoginFailed(str(error)) from None
+            plan = choose_account(
+                session, enterprise, login.business, login.requested_account_id
+            )
+            return plan, lane_person_of(session, plan.person.id)
+
+        try:
+            return await self._db.run_read(read)
+        except NoAccount as error:
+            raise LoginFailed(str(error)) from None
 
     async def _take_lane(self, progress: Progress, plan: Plan, lane: LaneKey) -> None:
         if await self._lanes.take(lane, progress.login_id):
@@ -409,12 +421,12 @@ class LoginEngine:
         now = self._clock.now()
         if status is not Status.WAITING_PERSON:
             progress.person_step = None
-        async with self._db.transaction() as session:
-            login = await session.get(
-                LoginRequest, progress.login_id, with_for_update=True
-            )
+        worker_id = self._dispatcher.worker_id
+
+        def work(session: Session) -> tuple[LoginRequest, bool]:
+            login = session.get(LoginRequest, progress.login_id, with_for_update=True)
             assert login is not None
-            if login.worker_id != self._dispatcher.worker_id:
+            if login.worker_id != worker_id:
                 # Taken up by another engine: this run must not write over it.
                 raise LostLogin(progress.login_id)
             if login.status == Status.WAITING_PERSON != status:
@@ -435,6 +447,11 @@ class LoginEngine:
                         login_id=login.id, at=now, status=status, detail=login.reason
                     )
                 )
+            return login, changed
+
+        # One trip to the database: every step of every login writes here, and
+        # on SQLite a write holds the one write lock for as long as it takes.
+        login, changed = await self._db.run_transaction(work)
         progress.status = status
         if status in FINAL:
             self._lane_freed(login)  # held, or waited for: the next looks
@@ -454,13 +471,14 @@ class LoginEngine:
     async def _end_lease(
         self, login_id: str, status: Status, reason: str | None
     ) -> LoginRequest:
-        # Locked: a release and the sweeps of several processes may meet here.
-        async with self._db.transaction() as session:
-            login = await session.get(LoginRequest, login_id, with_for_update=True)
+        now = self._clock.now()
+
+        def work(session: Session) -> tuple[LoginRequest, bool]:
+            # Locked: a release and the sweeps of several processes may meet here.
+            login = session.get(LoginRequest, login_id, with_for_update=True)
             assert login is not None
             if login.status != Status.SUCCEEDED:
-                return login
-            now = self._clock.now()
+                return login, False
             login.status = status
             login.reason = reason
             login.updated_at = now
@@ -468,6 +486,11 @@ class LoginEngine:
             session.add(
                 LoginEvent(login_id=login_id, at=now, status=status, detail=reason)
             )
+            return login, True
+
+        login, ended = await self._db.run_transaction(work)
+        if not ended:
+            return login
         self._lane_freed(login)
         self.feed.publish(login_id, view(login))
         LOGINS_FINISHED.labels(status=status).inc()

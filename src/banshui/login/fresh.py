@@ -196,8 +196,7 @@ class FreshLogin:
         return None
 
     async def _candidates(self, progress: Progress, plan: Plan) -> list[str]:
-        async with self._p.db.session() as session:
-            numbers = await numbers_of(session, plan)
+        numbers = await self._p.db.run_read(lambda session: numbers_of(session, plan))
         if not numbers:
             raise LoginFailed(
                 f"{plan.person.name} has no number at the bureau that banshui may "
@@ -649,12 +648,10 @@ class FreshLogin:
 
     async def _codes_left(self, number: str, source: CodeSource) -> int:
         day = shanghai_day(self._p.clock.now())
-        async with self._p.db.session() as session:
-            spent = await session.scalar(
-                select(SpentNumber.id).where(
-                    SpentNumber.number == number, SpentNumber.day == day
-                )
-            )
+        marked = select(SpentNumber.id).where(
+            SpentNumber.number == number, SpentNumber.day == day
+        )
+        spent = await self._p.db.run_read(lambda session: session.scalar(marked))
         if spent is not None:
             return 0
         return DAILY_CODES - await source.spent_today(number)

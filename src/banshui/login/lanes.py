@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from banshui.core.bells import Bells
 from banshui.core.db import Database
@@ -42,21 +43,25 @@ class Lanes:
 
     async def take(self, lane: LaneKey, login_id: str) -> bool:
         """Take the lane if it is free and this request is first in line."""
+        on_postgresql = not self._db.is_sqlite
+
+        def work(session: Session) -> bool:
+            if on_postgresql:
+                # Requests of one lane look and take one after another;
+                # SQLite's one writer does the same by itself.
+                lock = func.hashtextextended(f"lane:{lane.key}", 0)
+                session.execute(select(func.pg_advisory_xact_lock(lock)))
+            login = session.get(LoginRequest, login_id)
+            assert login is not None
+            if session.scalar(_ahead_of(login, lane)) is not None:
+                return False
+            login.holds_lane = True
+            return True
+
         try:
-            async with self._db.transaction() as session:
-                if not self._db.is_sqlite:
-                    # Requests of one lane look and take one after another;
-                    # SQLite's one writer does the same by itself.
-                    lock = func.hashtextextended(f"lane:{lane.key}", 0)
-                    await session.execute(select(func.pg_advisory_xact_lock(lock)))
-                login = await session.get(LoginRequest, login_id)
-                assert login is not None
-                if await session.scalar(_ahead_of(login, lane)) is not None:
-                    return False
-                login.holds_lane = True
+            return await self._db.run_transaction(work)
         except IntegrityError:
             return False  # the unique index: another request holds it after all
-        return True
 
     async def acquire(self, lane: LaneKey, login_id: str, seconds: float) -> bool:
         """Wait for the lane at most ``seconds``; whether it was taken."""

@@ -10,6 +10,7 @@ own row: a tenant is never handed a session another tenant's account opened.
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from banshui.accounts.models import Person
 from banshui.core.db import Database
@@ -17,11 +18,15 @@ from banshui.core.db import Database
 
 async def lane_person_id(db: Database, person_id: int) -> int:
     """The row that stands for this person's natural person in every lane."""
+    return await db.run_read(lambda session: lane_person_of(session, person_id))
+
+
+def lane_person_of(session: Session, person_id: int) -> int:
+    """``lane_person_id`` inside a read of the caller's."""
     same_human = select(Person.id_number).where(Person.id == person_id)
-    async with db.session() as session:
-        first = await session.scalar(
-            select(func.min(Person.id)).where(
-                Person.id_number == same_human.scalar_subquery()
-            )
+    first = session.scalar(
+        select(func.min(Person.id)).where(
+            Person.id_number == same_human.scalar_subquery()
         )
+    )
     return int(first) if first is not None else person_id

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from banshui.accounts.identity import validate_business
 from banshui.accounts.models import Account, Enterprise
@@ -33,8 +34,8 @@ async def create_login(
     validate_business(business)
     now = clock.now()
 
-    async with db.transaction() as session:
-        enterprise = await session.scalar(
+    def work(session: Session) -> LoginRequest:
+        enterprise = session.scalar(
             select(Enterprise).where(
                 Enterprise.tenant_id == tenant_id, Enterprise.tax_id == compact
             )
@@ -44,7 +45,7 @@ async def create_login(
                 f"{compact} is not an enterprise of this tenant", field="tax_id"
             )
         if account_id is not None:
-            account = await session.get(Account, account_id)
+            account = session.get(Account, account_id)
             if account is None or account.tenant_id != tenant_id:
                 raise InvalidInput(
                     f"no account {account_id} in this tenant", field="account_id"
@@ -65,15 +66,16 @@ async def create_login(
             updated_at=now,
         )
         session.add(login)
-        await session.flush()  # the event refers to it; no relationship orders them
+        session.flush()  # the event refers to it; no relationship orders them
         session.add(LoginEvent(login_id=login.id, at=now, status=Status.QUEUED))
-    return login
+        return login
+
+    return await db.run_transaction(work)
 
 
 async def get_login(db: Database, login_id: str, tenant_id: int | None) -> LoginRequest:
     """A request by id; another tenant's is as unknown as a missing one."""
-    async with db.session() as session:
-        login = await session.get(LoginRequest, login_id)
+    login = await db.run_read(lambda session: session.get(LoginRequest, login_id))
     if login is None or (tenant_id is not None and login.tenant_id != tenant_id):
         raise NotFound(f"no login request {login_id}")
     return login

@@ -38,12 +38,10 @@ class RestingNumbers:
 
     async def until(self, number: str) -> datetime | None:
         """When the number's rest ends, or None when it is not resting."""
-        async with self._db.session() as session:
-            latest = await session.scalar(
-                select(func.max(RestingNumber.until)).where(
-                    RestingNumber.number == number
-                )
-            )
+        ends_at = select(func.max(RestingNumber.until)).where(
+            RestingNumber.number == number
+        )
+        latest = await self._db.run_read(lambda session: session.scalar(ends_at))
         if latest is None:
             return None
         ends = as_utc(latest)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, Update, select, update
+from sqlalchemy.orm import Session
 
 from banshui.core.clock import Clock
 from banshui.core.db import Database
@@ -24,17 +25,17 @@ class SessionStore:
         self._clock = clock
 
     async def live(self, lane: LaneKey) -> tuple[BureauSession, SessionHandle] | None:
-        async with self._db.session() as session:
-            row = await session.scalar(
-                select(BureauSession)
-                .where(
-                    BureauSession.person_id == lane.person_id,
-                    BureauSession.region == lane.region,
-                    BureauSession.state == "live",
-                )
-                .order_by(BureauSession.id.desc())
-                .limit(1)
+        newest = (
+            select(BureauSession)
+            .where(
+                BureauSession.person_id == lane.person_id,
+                BureauSession.region == lane.region,
+                BureauSession.state == "live",
             )
+            .order_by(BureauSession.id.desc())
+            .limit(1)
+        )
+        row = await self._db.run_read(lambda session: session.scalar(newest))
         if row is None:
             return None
         return row, self.handle(row)
@@ -58,38 +59,35 @@ class SessionStore:
     ) -> BureauSession:
         """Store a fresh session; the lane's older ones are ended (R4)."""
         now = self._clock.now()
-        async with self._db.transaction() as session:
-            await _end_lane(session, lane, "ended")
-            row = BureauSession(
-                person_id=lane.person_id,
-                region=lane.region,
-                number=number,
-                enterprise_id=enterprise_id,
-                identity_code=handle.identity_code,
-                base_url=handle.base_url,
-                cookies_sealed=self._vault.seal(
-                    json.dumps(handle.cookies), COOKIE_PURPOSE
-                ),
-                state="live",
-                created_at=now,
-                checked_at=now,
-            )
+        row = BureauSession(
+            person_id=lane.person_id,
+            region=lane.region,
+            number=number,
+            enterprise_id=enterprise_id,
+            identity_code=handle.identity_code,
+            base_url=handle.base_url,
+            cookies_sealed=self._vault.seal(json.dumps(handle.cookies), COOKIE_PURPOSE),
+            state="live",
+            created_at=now,
+            checked_at=now,
+        )
+
+        def work(session: Session) -> BureauSession:
+            session.execute(_end_lane(lane, "ended"))
             session.add(row)
-        return row
+            return row
+
+        return await self._db.run_transaction(work)
 
     async def switched(
         self, session_id: int, enterprise_id: int, identity_code: str
     ) -> None:
-        async with self._db.transaction() as session:
-            await session.execute(
-                update(BureauSession)
-                .where(BureauSession.id == session_id)
-                .values(
-                    enterprise_id=enterprise_id,
-                    identity_code=identity_code,
-                    checked_at=self._clock.now(),
-                )
-            )
+        await self._update(
+            session_id,
+            enterprise_id=enterprise_id,
+            identity_code=identity_code,
+            checked_at=self._clock.now(),
+        )
 
     async def take_for_probe(self, row: BureauSession) -> bool:
         """Whether this process probes the idle session: the first to mark it.
@@ -97,37 +95,41 @@ class SessionStore:
         Every engine looks for idle sessions; the one whose mark lands probes, so
         a session is probed (and found dead, and announced) once.
         """
-        async with self._db.transaction() as session:
-            marked = await session.execute(
-                update(BureauSession)
-                .where(
-                    BureauSession.id == row.id,
-                    BureauSession.state == "live",
-                    BureauSession.checked_at == row.checked_at,
-                )
-                .values(checked_at=self._clock.now())
-            )
-        return bool(getattr(marked, "rowcount", 0))
+        marked = await self._update(
+            row.id,
+            when=(BureauSession.state == "live")
+            & (BureauSession.checked_at == row.checked_at),
+            checked_at=self._clock.now(),
+        )
+        return marked > 0
 
     async def touched(self, session_id: int) -> None:
-        async with self._db.transaction() as session:
-            await session.execute(
-                update(BureauSession)
-                .where(BureauSession.id == session_id)
-                .values(checked_at=self._clock.now())
-            )
+        await self._update(session_id, checked_at=self._clock.now())
 
     async def dropped(self, session_id: int) -> None:
-        async with self._db.transaction() as session:
-            await session.execute(
-                update(BureauSession)
-                .where(BureauSession.id == session_id)
-                .values(state="dropped", checked_at=self._clock.now())
-            )
+        await self._update(session_id, state="dropped", checked_at=self._clock.now())
+
+    async def _update(
+        self,
+        session_id: int,
+        when: ColumnElement[bool] | None = None,
+        **values: Any,
+    ) -> int:
+        """One session's row changed in one trip; how many rows were."""
+        statement = update(BureauSession).where(BureauSession.id == session_id)
+        if when is not None:
+            statement = statement.where(when)
+        statement = statement.values(**values)
+
+        def work(session: Session) -> int:
+            result = session.execute(statement)
+            return int(getattr(result, "rowcount", 0))
+
+        return await self._db.run_transaction(work)
 
 
-async def _end_lane(session: AsyncSession, lane: LaneKey, state: str) -> None:
-    await session.execute(
+def _end_lane(lane: LaneKey, state: str) -> Update:
+    return (
         update(BureauSession)
         .where(
             BureauSession.person_id == lane.person_id,

@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banshui.audit.log import record
+from banshui.core.client_window import ClientWindow
 from banshui.core.clock import Clock
 from banshui.core.db import Database
 from banshui.core.locks import take_turn
@@ -28,6 +29,7 @@ MAX_FAILURES = 5
 LOCK = timedelta(minutes=15)
 CLIENT_WINDOW = timedelta(minutes=15)
 CLIENT_LIMIT = 20
+WINDOW = ClientWindow(SignInRefusal, CLIENT_LIMIT, CLIENT_WINDOW)
 
 REFUSED = "用户名或密码不正确。连续输错 5 次，账号将锁定 15 分钟。"
 TOO_MANY = "尝试次数过多，请 15 分钟后再试。"
@@ -75,15 +77,7 @@ async def _reserve_client(db: Database, clock: Clock, client: str) -> int:
     async with db.transaction() as session:
         # Tries of one client at once are counted one after another.
         await take_turn(session, f"sign-in:{client[:64]}")
-        refused = await session.scalar(
-            select(func.count())
-            .select_from(SignInRefusal)
-            .where(
-                SignInRefusal.client == client[:64],
-                SignInRefusal.at > now - CLIENT_WINDOW,
-            )
-        )
-        if int(refused or 0) >= CLIENT_LIMIT:
+        if await WINDOW.wait(session, client, now) is not None:
             REFUSALS.labels(face="console").inc()
             count_refusal("console", "rate_limited")
             raise SignInRefused(TOO_MANY, 429)
@@ -134,9 +128,7 @@ async def _refuse(
     count_refusal("console", "wrong_password")
     now = clock.now()
     async with db.transaction() as session:
-        await session.execute(
-            delete(SignInRefusal).where(SignInRefusal.at <= now - CLIENT_WINDOW)
-        )
+        await WINDOW.forget_old(session, now)
         record(
             session,
             clock,

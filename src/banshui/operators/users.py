@@ -2,7 +2,8 @@
 
 A tenant's admin changes the operators of their tenant only; the platform's
 admin changes anyone's. No admin changes their own role or disables themselves,
-so a tenant is never left without the admin who could undo it.
+so a tenant is never left without the admin who could undo it; nor do they reset
+their own password, which is changed with the current one (password_change.py).
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ class ChangedBy:
     operator_id: int
     tenant_id: int | None
     actor: str
+
+
+# Whoever runs ``banshui user`` on the machine: the platform, and no operator
+# (row ids start at 1).
+ON_THE_MACHINE = ChangedBy(operator_id=0, tenant_id=None, actor="cli")
 
 
 def valid_name(name: str, field: str = "name") -> str:
@@ -152,6 +158,36 @@ async def set_disabled(
     return operator
 
 
+async def reset_password(
+    db: Database, clock: Clock, operator_id: int, password: str, by: ChangedBy
+) -> Operator:
+    """An admin sets another operator's password; every session of theirs ends.
+
+    The lockout goes too: it held against guesses at the password now replaced.
+    """
+    if operator_id == by.operator_id:
+        raise InvalidInput(
+            "an admin changes their own password with the current one",
+            field="password",
+        )
+    hashed = await asyncio.to_thread(hash_password, valid_password(password))
+
+    async with db.transaction() as session:
+        operator = await _in_scope(session, operator_id, by.tenant_id)
+        operator.password_hash = hashed
+        operator.failures = 0
+        operator.locked_until = None
+        await end_sessions(session, operator.id)
+        record(
+            session,
+            clock,
+            actor=by.actor,
+            action="operator.password_reset",
+            subject=f"operator:{operator.name}",
+        )
+    return operator
+
+
 def _not_oneself(operator_id: int, by: ChangedBy, field: str) -> None:
     if operator_id == by.operator_id:
         raise InvalidInput(
@@ -168,6 +204,15 @@ async def _in_scope(
     operator = await session.get(Operator, operator_id) if in_range else None
     if operator is None or (tenant_id is not None and operator.tenant_id != tenant_id):
         raise NotFound(f"no operator {operator_id}")
+    return operator
+
+
+async def operator_named(db: Database, name: str) -> Operator:
+    name = unicodedata.normalize("NFC", name.strip())
+    async with db.session() as session:
+        operator = await session.scalar(select(Operator).where(Operator.name == name))
+    if operator is None:
+        raise NotFound(f"no operator named {name!r}", field="name")
     return operator
 
 

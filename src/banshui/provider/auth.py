@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 from fastapi import Request
 from sqlalchemy import delete
 
+from banshui.api.guessing import count_wrong_key, turn_away_guessers
+from banshui.core.addresses import client_of
 from banshui.core.errors import Unauthorized
 from banshui.core.upsert import insert_ignoring_conflict
 from banshui.metrics import REFUSALS, Reason, count_refusal
@@ -41,11 +43,17 @@ class ReplayedNonce(Unauthorized):
 
 async def signed_customer(runtime: Runtime, request: Request) -> Customer:
     """The customer whose appSecret signed this request; 401 otherwise."""
+    client = client_of(request)
+    await turn_away_guessers(runtime, client, "provider")
     try:
         return await _authenticate(runtime, request)
     except Unauthorized as refused:
+        reason = _reason(refused)
+        # A stale or replayed request is no guess at a secret.
+        if reason == "bad_signature":
+            await count_wrong_key(runtime, client, "provider")
         REFUSALS.labels(face="provider").inc()
-        count_refusal("provider", _reason(refused))
+        count_refusal("provider", reason)
         raise
 
 

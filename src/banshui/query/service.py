@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banshui.audit.log import record
+from banshui.core.client_window import ClientWindow
 from banshui.core.errors import InvalidInput
 from banshui.core.locks import take_turn
 from banshui.metrics import REFUSALS, count_refusal
@@ -30,6 +31,7 @@ MAX_FAILURES = 5
 LOCK = timedelta(minutes=15)
 CLIENT_WINDOW = timedelta(minutes=15)
 CLIENT_LIMIT = 20
+WINDOW = ClientWindow(QueryRefusal, CLIENT_LIMIT, CLIENT_WINDOW)
 SHOWN = 5
 
 REFUSED = "号码或查询码不正确，或该号码暂时无法查询。"
@@ -80,15 +82,7 @@ async def _reserve_client(runtime: Runtime, client: str) -> int:
     async with runtime.db.transaction() as session:
         # Tries of one client at once are counted one after another.
         await take_turn(session, f"query:{client[:64]}")
-        refused = await session.scalar(
-            select(func.count())
-            .select_from(QueryRefusal)
-            .where(
-                QueryRefusal.client == client[:64],
-                QueryRefusal.at > now - CLIENT_WINDOW,
-            )
-        )
-        if int(refused or 0) >= CLIENT_LIMIT:
+        if await WINDOW.wait(session, client, now) is not None:
             REFUSALS.labels(face="query").inc()
             count_refusal("query", "rate_limited")
             raise QueryRefused(TOO_MANY, 429)
@@ -145,9 +139,7 @@ async def _refuse(
     REFUSALS.labels(face="query").inc()
     count_refusal("query", "wrong_pin")
     async with runtime.db.transaction() as session:
-        await session.execute(
-            delete(QueryRefusal).where(QueryRefusal.at <= now - CLIENT_WINDOW)
-        )
+        await WINDOW.forget_old(session, now)
         if number is None:
             return
 

@@ -148,6 +148,7 @@ async def faulted(
     """Take a login step as the faults let it answer: late, or 503 around its effect."""
     faults = bureau.state.faults
     delay_ms = faults.slowness_ms(step, bureau.clock.now(), flow_id)
+    late = faults.fired[-1] if delay_ms else None
     if delay_ms:
         await asyncio.sleep(delay_ms / 1000)
 
@@ -157,6 +158,9 @@ async def faulted(
         raise Unavailable
 
     taken = act()
+    if late is not None and late.flow_id is None and taken.flow_id is not None:
+        # The password step starts its flow: its lateness is that flow's too.
+        faults.name_flow_of(late, taken.flow_id)
     if outage == "after":
         effect = replace(taken, flow_id=taken.flow_id or flow_id)
         _record_outage(bureau, step, "after", effect)

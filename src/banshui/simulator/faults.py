@@ -7,7 +7,7 @@ nothing. Every fault that fires is recorded, in the order it fired.
 """
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
 
@@ -108,6 +108,15 @@ class Faults:
         detail = f"{step} answered {delay} ms late"
         self.fired.append(Fired("slow_ms", now, detail, flow_id=flow_id))
         return delay
+
+    def name_flow_of(self, fired: Fired, flow_id: str) -> None:
+        """A fault fired before its step made a flow: it is that flow's."""
+        # From the end: it fired a step ago, and the record only grows.
+        for index in range(len(self.fired) - 1, -1, -1):
+            seen = self.fired[index]
+            if seen is fired:
+                self.fired[index] = replace(seen, flow_id=flow_id)
+                return
 
     def outage(self) -> Outage | None:
         """Whether this login step answers 503, and on which side of its effect."""

@@ -134,13 +134,14 @@ class Inbox:
     async def spent_today(self, number: str) -> int:
         """Bureau codes of this number today: asked for, or unexplained (R3)."""
         day = shanghai_day(self._clock.now())
-        async with self._db.session() as session:
-            asked = await session.scalar(
+
+        def read(session: Session) -> tuple[int | None, ...]:
+            asked = session.scalar(
                 select(func.count())
                 .select_from(CodeExpectation)
                 .where(CodeExpectation.number == number, CodeExpectation.day == day)
             )
-            unexplained = await session.scalar(
+            unexplained = session.scalar(
                 select(func.count())
                 .select_from(InboundSms)
                 .where(
@@ -154,7 +155,7 @@ class Inbox:
             # A code tied to a request after it gave up may be its late code or
             # a hand login's while its own was lost: counted as both, so that
             # the bureau is never asked for a 21st.
-            after_giving_up = await session.scalar(
+            after_giving_up = session.scalar(
                 select(func.count())
                 .select_from(InboundSms)
                 .join(CodeExpectation, CodeExpectation.id == InboundSms.expectation_id)
@@ -167,7 +168,9 @@ class Inbox:
                     InboundSms.received_at >= CodeExpectation.abandoned_at,
                 )
             )
-        counted = (asked, unexplained, after_giving_up)
+            return asked, unexplained, after_giving_up
+
+        counted = await self._db.run_read(read)
         return sum(int(count or 0) for count in counted)
 
     async def claim_since(

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from banshui import signing
 from banshui.core.clock import shanghai_day
+from banshui.core.direct import Prepared
 from banshui.core.upsert import insert_new_rows
 from banshui.forwarding.queue import enqueue_forwards
 from banshui.numbers.models import Number
@@ -53,7 +54,7 @@ NONCE_PRUNE_EVERY = timedelta(minutes=1)
 
 # Requests still waiting for a code of these numbers, for each number the one
 # to serve first at the front: those that gave up last (see Storing._match).
-WAITING_FOR_CODES = (
+WAITING_FOR_CODES = Prepared(
     select(CodeExpectation.id, CodeExpectation.number)
     .where(
         CodeExpectation.number.in_(bindparam("numbers", expanding=True)),
@@ -67,6 +68,17 @@ WAITING_FOR_CODES = (
         CodeExpectation.id,
     )
     .with_for_update()
+)
+# A code tied to the request it answers, both ways.
+_FULFILLED = Prepared(
+    update(CodeExpectation)
+    .where(CodeExpectation.id == bindparam("expectation"))
+    .values(fulfilled=True)
+)
+_TIED = Prepared(
+    update(InboundSms)
+    .where(InboundSms.id == bindparam("sms"))
+    .values(expectation_id=bindparam("expectation"))
 )
 
 
@@ -199,8 +211,7 @@ class Storing:
             "earliest": now - MATCH_WINDOW,
         }
         waiting: dict[str, deque[int]] = defaultdict(deque)
-        found = session.connection().execute(WAITING_FOR_CODES, window)
-        for expectation_id, number in found:
+        for expectation_id, number in WAITING_FOR_CODES.fetch_all(session, window):
             waiting[number].append(expectation_id)
 
         ties = [
@@ -208,12 +219,10 @@ class Storing:
             for code in codes
             if code.number is not None and waiting[code.number]
         ]
-        if ties:
-            # Updates by primary key, each statement run once for all the ties.
-            fulfilled = [{"id": tie, "fulfilled": True} for _, tie in ties]
-            session.execute(update(CodeExpectation), fulfilled)
-            tied = [{"id": sms, "expectation_id": tie} for sms, tie in ties]
-            session.execute(update(InboundSms), tied)
+        # Updates by primary key, each statement run once for all the ties.
+        tied = [{"sms": sms, "expectation": tie} for sms, tie in ties]
+        _FULFILLED.execute_many(session, tied)
+        _TIED.execute_many(session, tied)
 
 
 def _refuse_replays(

@@ -35,7 +35,8 @@ class PermanentFailure(SendFailed):
 class Outgoing:
     """One stored SMS on its way out through one channel."""
 
-    # The stored SMS's id: sends are at least once, so receivers dedupe on it.
+    # The stored SMS's id: a receiver that acted on a request without answering
+    # in time gets it again (a retry), so receivers dedupe on it.
     sms_id: int
     number: str
     sender: str

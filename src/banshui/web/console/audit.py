@@ -56,6 +56,7 @@ ACTIONS = {
     "operator.enabled": "启用用户",
     "operator.password_changed": "修改登录密码",
     "operator.password_change_refused": "修改密码被拒",
+    "operator.password_reset": "重置登录密码",
     "enterprise.add": "新增企业",
     "number.added_at_bureau": "确认已在税局添加",
     "person.add": "新增自然人",

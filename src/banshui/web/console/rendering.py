@@ -13,6 +13,7 @@ from banshui.numbers.phones import mask
 from banshui.operators.roles import Role, may
 from banshui.web.console.guard import CSRF_FIELD, Caller
 from banshui.web.console.logins import business_label, status_label, tone
+from banshui.web.console.refusals import in_chinese
 from banshui.web.templating import templates
 
 
@@ -47,6 +48,7 @@ DONE = {
     "user_disabled": "已停用该用户：其登录已全部结束。",
     "user_enabled": "已启用该用户。",
     "role_changed": "已修改角色：从该用户的下一次操作起生效。",
+    "password_reset": "已重置密码：该用户的登录已全部结束，须用新密码重新登录。",
     "own_password_changed": "已修改密码：你在其他地方的登录已全部退出。",
     "enterprise_added": "已新增企业。",
     "released": "已释放租约。",
@@ -75,7 +77,8 @@ def render(
 
 def error_page(request: Request, error: BanshuiError) -> HTMLResponse:
     caller: Caller | None = getattr(request.state, "caller", None)
-    context = {"title": TITLES.get(error.status, "出错了"), "message": error.message}
+    title = TITLES.get(error.status, "出错了")
+    context = {"title": title, "message": in_chinese(error)}
     return render(request, "console/error.html", caller, context, error.status)
 
 

@@ -38,20 +38,22 @@ class SmsForwarder:
 
     kind = "smsforwarder"
 
+    def __init__(self) -> None:
+        self._last: tuple[InboundRequest, Fields, _Content] | None = None
+
     def verify(self, request: InboundRequest, secret: str, now: datetime) -> Verified:
-        fields = read_fields(request)
+        fields, content = self._read(request)
         nonce = check(fields.get("timestamp"), fields.get("sign"), secret, now)
 
         # The sign vouches for nothing but the timestamp: the hash is what lets the
         # inbox tell the app's retry from a replay with other content.
-        return Verified(nonce=nonce, content_hash=_content_hash(_content(fields)))
+        return Verified(nonce=nonce, content_hash=_content_hash(content))
 
     def parse(self, request: InboundRequest) -> list[ReceivedSms]:
-        fields = read_fields(request)
+        fields, content = self._read(request)
         if fields.body_error is not None:
             raise MalformedSms(fields.body_error, field="body")
 
-        content = _content(fields)
         _check(content)
         sms = ReceivedSms(
             sender=content.sender,
@@ -61,6 +63,16 @@ class SmsForwarder:
             gateway_time=content.receive_time,
         )
         return [sms]
+
+    def _read(self, request: InboundRequest) -> tuple[Fields, _Content]:
+        """The request's fields and content, read once for ``verify`` and ``parse``."""
+        last = self._last
+        if last is not None and last[0] is request:
+            return last[1], last[2]
+        fields = read_fields(request)
+        content = _content(fields)
+        self._last = (request, fields, content)
+        return fields, content
 
 
 def _content(fields: Fields) -> _Content:

@@ -23,6 +23,7 @@ from banshui.web.console.new_enterprise import (
     add_enterprise,
     read_new_enterprise,
 )
+from banshui.web.console.refusals import in_chinese
 from banshui.web.console.rendering import render
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
@@ -96,7 +97,7 @@ async def _new_enterprise_page(
         "tenants": tenants,
         "regions": REGIONS,
         "values": values,
-        "error": refused.message if refused else None,
+        "error": in_chinese(refused) if refused else None,
         "error_field": refused.field if refused else None,
     }
     status = refused.status if refused else 200
@@ -194,7 +195,7 @@ async def _new_account_page(
             "businesses": BUSINESSES,
             "login_types": LOGIN_TYPES,
             "values": values,
-            "error": refused.message if refused else None,
+            "error": in_chinese(refused) if refused else None,
             "error_field": refused.field if refused else None,
         }
     status = refused.status if refused else 200

@@ -24,6 +24,7 @@ from banshui.operators.users import (
     ChangedBy,
     add_operator,
     list_operators,
+    reset_password,
     set_disabled,
     set_role,
     unlock,
@@ -31,6 +32,7 @@ from banshui.operators.users import (
 )
 from banshui.web.console import forms, scope
 from banshui.web.console.guard import Administering, Caller, ConsoleRoute
+from banshui.web.console.refusals import in_chinese
 from banshui.web.console.rendering import render
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
@@ -116,6 +118,24 @@ async def enable_user(
     return RedirectResponse("/users?done=user_enabled", 303)
 
 
+@router.post("/users/{operator_id}/password")
+async def reset_user_password(
+    request: Request, operator_id: int, caller: Administering
+) -> Response:
+    """重置密码: a new password for another operator; their sessions end now."""
+    runtime = runtime_of(request)
+    _not_oneself(caller, operator_id, "你自己的密码请在「我的账号」中修改。")
+    form = await request.form()
+    password = forms.secret(form, "password")
+    _strong(password, "password")
+    if password != forms.secret(form, "password_again"):
+        raise InvalidInput("两次输入的新密码不一致。", field="password_again")
+    await _scoped(
+        reset_password(runtime.db, runtime.clock, operator_id, password, _by(caller))
+    )
+    return RedirectResponse("/users?done=password_reset", 303)
+
+
 def _not_oneself(caller: Caller, operator_id: int, message: str) -> None:
     # Checked here too, so the refusal reads in Chinese.
     if operator_id == caller.operator_id:
@@ -141,13 +161,7 @@ def _checked(form: FormData) -> tuple[str, str, Role]:
     except InvalidInput:
         raise InvalidInput("用户名应为 1–64 个字符，不含空格。", field="name") from None
     password = forms.secret(form, "password")
-    try:
-        valid_password(password)
-    except InvalidInput:
-        raise InvalidInput(
-            f"密码应为 {MIN_LENGTH}–{MAX_LENGTH} 个字符，且不能过于简单。",
-            field="password",
-        ) from None
+    _strong(password, "password")
     if password != forms.secret(form, "password_again"):
         raise InvalidInput("两次输入的密码不一致。", field="password_again")
     try:
@@ -155,6 +169,17 @@ def _checked(form: FormData) -> tuple[str, str, Role]:
     except InvalidInput:
         raise InvalidInput("请选择角色。", field="role") from None
     return name, password, role
+
+
+def _strong(password: str, field: str) -> None:
+    """The rules of every operator password, refused in Chinese."""
+    try:
+        valid_password(password, field=field)
+    except InvalidInput:
+        raise InvalidInput(
+            f"密码应为 {MIN_LENGTH}–{MAX_LENGTH} 个字符，且不能过于简单。",
+            field=field,
+        ) from None
 
 
 def _kept(form: FormData) -> dict[str, str]:
@@ -188,9 +213,10 @@ async def _page(
         "tenants": {tenant.id: tenant.name for tenant in tenants},
         "roles": LABELS,
         "role_values": [role.value for role in Role],
+        "min_length": MIN_LENGTH,
         "now": runtime.clock.now(),
         "values": values,
-        "error": refused.message if refused else None,
+        "error": in_chinese(refused) if refused else None,
         "error_field": refused.field if refused else None,
     }
     return render(
