@@ -45,6 +45,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from banshui.app import create_app
+from banshui.client import IDLE_CONNECTION_SECONDS
 from banshui.core.clock import SHANGHAI, SystemClock
 from banshui.core.settings import Settings
 from banshui.demo.cast import simulator_admin_headers
@@ -162,7 +163,13 @@ async def run_day(plan: DayPlan, folder: Path) -> dict[str, Any]:
 
     async with serving(make, settings, sock) as running:
         runtime: Runtime = running.app.state.runtime
-        limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+        # Idle connections are let go before uvicorn closes them (5 s), so a
+        # robot never sends on a connection the server is closing.
+        limits = httpx.Limits(
+            max_connections=200,
+            max_keepalive_connections=200,
+            keepalive_expiry=IDLE_CONNECTION_SECONDS,
+        )
         async with (
             httpx.AsyncClient(
                 base_url=f"{running.url}/sim",
