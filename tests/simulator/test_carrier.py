@@ -13,6 +13,8 @@ import httpx
 from fastapi import FastAPI
 
 from banshui.simulator import SimConfig, create_app
+from banshui.simulator.carrier import Carrier
+from banshui.simulator.state import Delivery, Sms
 
 from .cast import S1, S2, TAX_A, TAX_C, Cast, admin, enrol
 from .gateway import Gateway
@@ -208,3 +210,31 @@ async def test_closing_the_app_cancels_deliveries_still_waiting() -> None:
         async with asyncio.timeout(1):
             await admin(sim, "POST", "/admin/carrier/drain")
         assert (await outbox(sim))[0]["delivery"] == "pending"
+
+
+async def test_two_sms_of_one_phone_sent_in_one_instant_are_signed_apart(
+    gateway: Gateway,
+) -> None:
+    # A frozen wall clock: both SMS go out in what the clock calls one moment.
+    moment = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    carrier = Carrier(SimConfig(delivery_delay_ms=0), wall=lambda: moment)
+    delivery = Delivery(
+        url=gateway.url,
+        kind="smsforwarder",
+        secret=SECRET,
+        slot=1,
+        device_mark="Pixel-7",
+        carrier_name="中国移动",
+    )
+    try:
+        for sms_id, code in ((1, "111111"), (2, "222222")):
+            sms = Sms(sms_id, S1, "12366", f"验证码：{code}", moment, "banshui")
+            carrier.hand_over(sms, delivery)
+        posts = await gateway.wait_for(2)
+    finally:
+        await carrier.aclose()
+
+    # The app sends one after the other; signed alike, the second would be
+    # refused as a replay of the first with other content.
+    assert len({post["timestamp"] for post in posts}) == 2
+    assert len({post["sign"] for post in posts}) == 2

@@ -10,7 +10,7 @@ or hold it back until the next SMS to its phone has arrived.
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 
 import httpx
@@ -26,6 +26,7 @@ from banshui.simulator.state import Delivery, Sms
 logger = logging.getLogger(__name__)
 
 _PLAIN = CarrierPlan()
+_MILLISECOND = timedelta(milliseconds=1)
 
 
 class Carrier:
@@ -40,6 +41,7 @@ class Carrier:
         self._tails: dict[str, asyncio.Task[None]] = {}
         self._held: dict[str, list[asyncio.Future[None]]] = {}
         self._pending: set[asyncio.Task[None]] = set()
+        self._stamps: dict[str, datetime] = {}
 
     def hand_over(
         self, sms: Sms, delivery: Delivery | None, plan: CarrierPlan = _PLAIN
@@ -149,14 +151,14 @@ class Carrier:
         await self._deliver(sms, delivery, copies)
 
     async def _deliver(self, sms: Sms, delivery: Delivery, copies: int) -> None:
-        arrival = gateways.arrive(sms, delivery, self._wall())
+        arrival = gateways.arrive(sms, delivery, self._stamp(sms.phone))
         delivered = await self._send(arrival, gateways.first(arrival), primary=True)
         sms.delivery = "delivered" if delivered else "failed"
         if not delivered:
             return
 
         for _ in range(copies - 1):
-            posting = gateways.duplicate(arrival, self._wall())
+            posting = gateways.duplicate(arrival, self._stamp(sms.phone))
             await self._send(arrival, posting, primary=False)
 
     async def _send(self, arrival: Arrival, posting: Posting, primary: bool) -> bool:
@@ -174,7 +176,7 @@ class Carrier:
 
             if attempt < attempts:
                 await asyncio.sleep(self._backoff(attempt))
-                posting = gateways.again(arrival, posting, self._wall())
+                posting = gateways.again(arrival, posting, self._stamp(sms.phone))
 
         logger.warning(
             "SMS %s to %s not delivered to %s after %s attempts, last: %s",
@@ -185,6 +187,20 @@ class Carrier:
             failure,
         )
         return False
+
+    def _stamp(self, phone: str) -> datetime:
+        """The moment a phone's app sends, never the same millisecond twice.
+
+        The app sends one request after another; a gateway that signs only
+        its timestamp (SmsForwarder) would otherwise sign two SMS alike, and
+        the second is rightly refused as a replay with other content.
+        """
+        now = self._wall()
+        last = self._stamps.get(phone)
+        if last is not None and now < last + _MILLISECOND:
+            now = last + _MILLISECOND
+        self._stamps[phone] = now
+        return now
 
     def _backoff(self, attempt: int) -> float:
         doublings: int = 2 ** (attempt - 1)
