@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, event, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from banshui.core.db import Database
@@ -176,3 +177,90 @@ async def test_a_read_in_one_trip_sees_what_was_committed(db: Database) -> None:
 
     count = select(func.count()).select_from(Customer)
     assert await db.run_read(lambda session: session.scalar(count)) == 1
+
+
+@pytest.mark.sqlite_only
+async def test_writes_that_wait_for_the_storage_thread_commit_together_and_fail_alone(
+    db: Database,
+) -> None:
+    held = asyncio.Event()
+    let_go = asyncio.Event()
+
+    async def holder() -> None:
+        async with db.transaction() as session:
+            session.add(customer("持锁集团"))
+            await session.flush()
+            held.set()
+            await let_go.wait()
+
+    def adds(name: str, then_fails: bool = False) -> Callable[[Session], str]:
+        def work(session: Session) -> str:
+            session.add(customer(name))
+            session.flush()
+            if then_fails:
+                raise ValueError(f"{name} changed its mind")
+            return name
+
+        return work
+
+    commits: list[object] = []
+
+    def committed(connection: object) -> None:
+        commits.append(connection)
+
+    event.listen(Engine, "commit", committed)
+    try:
+        first = asyncio.create_task(holder())
+        await held.wait()
+        waiting = [
+            asyncio.create_task(db.run_transaction(work))
+            for work in (
+                adds("甲"),
+                adds("乙", then_fails=True),
+                adds("丙"),
+                adds("甲"),  # the same app key again: refused by the unique index
+                adds("丁"),
+            )
+        ]
+        await asyncio.sleep(0)  # every one has asked before the turn ends
+        let_go.set()
+        await first
+        outcomes = await asyncio.gather(*waiting, return_exceptions=True)
+    finally:
+        event.remove(Engine, "commit", committed)
+
+    assert outcomes[0::2] == ["甲", "丙", "丁"]
+    assert isinstance(outcomes[1], ValueError)
+    assert isinstance(outcomes[3], IntegrityError)
+    assert await customers(db) == 4
+    # The lent transaction's commit, then one for all five that waited.
+    assert len(commits) == 2
+
+
+@pytest.mark.sqlite_only
+async def test_a_write_given_up_before_its_turn_is_never_done(db: Database) -> None:
+    held = asyncio.Event()
+    let_go = asyncio.Event()
+
+    async def holder() -> None:
+        async with db.transaction():
+            held.set()
+            await let_go.wait()
+
+    first = asyncio.create_task(holder())
+    await held.wait()
+    given_up = asyncio.create_task(
+        db.run_transaction(lambda s: add_customer(s, "示例集团"))
+    )
+    kept = asyncio.create_task(
+        db.run_transaction(lambda s: add_customer(s, "示例商贸"))
+    )
+    await asyncio.sleep(0)
+    given_up.cancel()
+    let_go.set()
+    await first
+    await kept
+
+    with pytest.raises(asyncio.CancelledError):
+        await given_up
+    assert await customers(db) == 1

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import sqlalchemy
 from sqlalchemy import DateTime, MetaData, event
@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm.session import JoinTransactionMode
 from sqlalchemy.types import TypeDecorator
 
 from banshui.core.private_files import private_sqlite_file
@@ -37,6 +38,9 @@ BUSY_TIMEOUT_MS = 30_000
 READ_ONLY = "banshui_read_only"
 # Threads (and connections) reading SQLite in one trip (``run_read``).
 READERS = 4
+# Writes committed together at most (``_SqliteStorage``): a batch holds the
+# write lock, which another process (a CLI command) may be waiting for.
+MAX_BATCH = 64
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -286,23 +290,35 @@ class _SqliteStorage:
     """A plain SQLite connection with a thread of its own: the one writer.
 
     The thread takes its work in the order it was asked for, so writers of
-    the process never meet SQLite's busy handler among themselves.
+    the process never meet SQLite's busy handler among themselves. Work that
+    waits while the thread commits is committed together the next time, each
+    in a savepoint of one transaction (see ``_committed_together``).
     """
 
     def __init__(self, url: str) -> None:
         self.engine = create_sqlite_sync_engine(url)
         self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
-        # The thread's connection, kept between its transactions (_committed).
+        # The thread's connection, kept between its transactions.
         self._connection: sqlalchemy.Connection | None = None
+        # The batch whose turn on the thread is queued and not yet begun:
+        # work asked for now joins it. Lending the thread's turn closes it, so
+        # work asked for after a lent turn is done after it.
+        self._open: list[_Work[Any]] | None = None
+        self._lock = threading.Lock()
 
     async def run(self, work: Callable[[Session], T]) -> T:
         loop = asyncio.get_running_loop()
         # The context goes along, as asyncio.to_thread's does: an audit entry
         # written on the thread notes the address of the request behind it.
-        context = contextvars.copy_context()
-        return await loop.run_in_executor(
-            self.thread, context.run, self._committed, work
-        )
+        future: asyncio.Future[T] = loop.create_future()
+        item = _Work(work, contextvars.copy_context(), loop, future)
+        with self._lock:
+            batch = self._open
+            if batch is None or len(batch) >= MAX_BATCH:
+                batch = self._open = []
+                self.thread.submit(self._take, batch)
+            batch.append(item)
+        return await future
 
     @asynccontextmanager
     async def turn(self) -> AsyncIterator[None]:
@@ -323,8 +339,10 @@ class _SqliteStorage:
             # Bounded: a writer that never ends is left to SQLite's own lock.
             finished.wait(BUSY_TIMEOUT_MS / 1000)
 
-        # Not awaited: it ends by itself once ``finished`` is set.
-        loop.run_in_executor(self.thread, lend)
+        with self._lock:
+            self._open = None
+            # Not awaited: it ends by itself once ``finished`` is set.
+            loop.run_in_executor(self.thread, lend)
         try:
             try:
                 async with asyncio.timeout(BUSY_TIMEOUT_MS / 1000):
@@ -335,17 +353,47 @@ class _SqliteStorage:
         finally:
             finished.set()
 
-    def _committed(self, work: Callable[[Session], T]) -> T:
+    def _take(self, batch: list[_Work[Any]]) -> None:
+        with self._lock:
+            if self._open is batch:
+                self._open = None
+        # Work whose caller gave up before its turn is not done at all.
+        batch = [item for item in batch if not item.future.cancelled()]
+        if not batch:
+            return
+
+        try:
+            outcomes = self._committed_together(batch)
+        except BaseException as error:  # every caller hears of it, none waits on
+            outcomes = [_Outcome(error=error) for _ in batch]
+        for item, outcome in zip(batch, outcomes, strict=True):
+            item.loop.call_soon_threadsafe(_settle, item.future, outcome)
+
+    def _committed_together(self, batch: list[_Work[Any]]) -> list[_Outcome]:
+        """Every work of the batch, committed at once: one sync to disk for all.
+
+        With synchronous=FULL a commit waits for the disk, several milliseconds
+        on a busy machine, while the work itself takes a fraction of one; in a
+        burst, writers queued behind each other's syncs. Each work runs in a
+        savepoint of its own, so one that fails is undone alone and the others
+        commit. Its caller is answered only after the commit: if the commit
+        fails, every work of the batch fails with it.
+        """
         # Taken from the pool once and kept: checking it out and back in for
-        # every transaction cost as much as a small batch of SMS to write. The
-        # session begins and commits on it as one of its own would.
+        # every transaction cost as much as a small batch of SMS to write.
         if self._connection is None:
             self._connection = self.engine.connect()
-        with (
-            Session(self._connection, expire_on_commit=False) as session,
-            session.begin(),
-        ):
-            return work(session)
+        connection = self._connection
+        if len(batch) == 1:
+            return [_attempt(batch[0], connection, "conditional_savepoint")]
+
+        try:
+            with connection.begin():
+                return [
+                    _attempt(item, connection, "create_savepoint") for item in batch
+                ]
+        except Exception as error:  # the commit failed: nothing was written
+            return [_Outcome(error=error) for _ in batch]
 
     async def close(self) -> None:
         loop = asyncio.get_running_loop()
@@ -389,3 +437,48 @@ class _SqliteReaders:
 def _resolve(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
+
+
+@dataclass(slots=True)
+class _Work(Generic[T]):
+    """Work for the storage thread and where its caller awaits the outcome."""
+
+    work: Callable[[Session], T]
+    context: contextvars.Context
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[T]
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    result: Any = None
+    error: BaseException | None = None
+
+
+def _attempt(
+    item: _Work[Any], connection: sqlalchemy.Connection, mode: JoinTransactionMode
+) -> _Outcome:
+    """One work in a session of its own on the thread's connection.
+
+    Alone it is its own transaction; inside a batch's transaction its session
+    takes a savepoint, released when it returns and rolled back when it raises.
+    """
+    try:
+        with (
+            Session(
+                connection, join_transaction_mode=mode, expire_on_commit=False
+            ) as session,
+            session.begin(),
+        ):
+            return _Outcome(result=item.context.run(item.work, session))
+    except Exception as error:
+        return _Outcome(error=error)
+
+
+def _settle(future: asyncio.Future[Any], outcome: _Outcome) -> None:
+    if future.done():
+        return  # its caller was cancelled while the thread worked
+    if outcome.error is not None:
+        future.set_exception(outcome.error)
+    else:
+        future.set_result(outcome.result)
