@@ -1,10 +1,14 @@
-"""A simulated day through the real engine against the embedded simulator.
+"""A simulated day through the real engine against the simulated bureau.
 
-One process: banshui serves on a real socket with the simulator mounted at /sim;
-the cast is built through ``Registry`` and the simulator's admin API. Every
+Two processes, as banshui is deployed: ``banshui serve`` on a real socket (on
+SQLite, pinned to one core where there are two), and this one, which is the
+outside world — the simulated bureau on a socket of its own, its carrier, and
+the robots (on the other core). The cast is built through ``Registry`` on the
+same database before banshui starts, and through the simulator's admin API. Every
 request of the day is a robot (an RPA job): it asks ``POST /api/v1/logins``,
-waits for the login to settle, takes the session (``GET …/session``), holds it
-at the bureau while it reads the incoming invoices, and releases it. Sessions
+follows its events (``GET …/events``) until it settles, takes the session
+(``GET …/session``), holds it at the bureau while it reads the incoming
+invoices, and releases it. Sessions
 drop at random through the simulator's ``session_drop`` fault, and by the admin's
 ``/admin/sessions/drop``; some persons log in by hand first, spending their
 numbers' quota.
@@ -31,9 +35,13 @@ import json
 import os
 import random
 import re
+import socket
+import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -44,16 +52,16 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from banshui.app import create_app
 from banshui.client import IDLE_CONNECTION_SECONDS
 from banshui.core.clock import SHANGHAI, SystemClock
-from banshui.core.settings import Settings
-from banshui.demo.cast import simulator_admin_headers
+from banshui.core.migrate import upgrade
+from banshui.core.settings import Settings, simulator_admin_token
 from banshui.login.models import BureauSession, LoginEvent
-from banshui.login.requests import get_login, view
 from banshui.login.sessions import SessionStore
-from banshui.runtime import Runtime
+from banshui.runtime import Runtime, build_runtime
 from banshui.serving import bound_socket, serving
+from banshui.simulator import create_app as create_simulator
+from bench import memory
 from bench.cast import (
     ISSUER_SHARE,
     Cast,
@@ -68,6 +76,13 @@ QUOTA_REASON = "(R3)"  # every quota refusal of the engine names R3
 SETTLE_SECONDS = 60.0
 _SLOW = re.compile(r"answered (\d+) ms late")
 _LOGIN_ID = re.compile(r"/[0-9a-f]{32}")
+# Idle connections are let go before uvicorn closes them (5 s), so a robot
+# never sends on a connection the server is closing.
+_LIMITS = httpx.Limits(
+    max_connections=200,
+    max_keepalive_connections=200,
+    keepalive_expiry=IDLE_CONNECTION_SECONDS,
+)
 
 
 @dataclass(frozen=True)
@@ -105,6 +120,8 @@ class Outcome:
     quota_left_then: int | None = None
     lost_while_held: bool = False
     released_at: float = 0.0
+    # Seconds the robot spent in each step of its job (see ``_job``).
+    steps: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -116,6 +133,16 @@ class DayRun:
     admin_dropped: int = 0
     seconds: float = 0.0
     timed_out: bool = False
+    # CPU time of banshui serve's process, every thread, while the day ran.
+    server_cpu_s: float = 0.0
+    # The same of this process: the bureau, its carrier and the robots.
+    outside_cpu_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class Running:
+    url: str
+    pid: int
 
 
 def plan_requests(plan: DayPlan, cast: Cast, rng: random.Random) -> list[Ask]:
@@ -141,45 +168,45 @@ def plan_requests(plan: DayPlan, cast: Cast, rng: random.Random) -> list[Ask]:
     return asks
 
 
-async def run_day(plan: DayPlan, folder: Path) -> dict[str, Any]:
+async def run_day(
+    plan: DayPlan, folder: Path, server_cpu: int | None = None
+) -> dict[str, Any]:
     rng = random.Random(plan.seed)
     cast = make_cast(rng, plan.persons, plan.enterprises, plan.regions)
     asks = plan_requests(plan, cast, rng)
-    sock = bound_socket()
-    port = sock.getsockname()[1]
+    sim_sock = bound_socket()
+    sim_url = f"http://127.0.0.1:{sim_sock.getsockname()[1]}"
+    port = _free_port()
     settings = Settings(
         database_url=f"sqlite:///{folder / 'banshui.db'}",
         var_dir=folder,
         public_url=f"http://127.0.0.1:{port}",
         simulator="on",
-        simulator_url=None,
+        simulator_url=sim_url,
         sandbox="off",
         code_timeout_seconds=30,
         login_deadline_seconds=3600,
     )
+    await asyncio.to_thread(upgrade, settings.database_url)
+    runtime = build_runtime(settings)
+    token = simulator_admin_token(settings)
 
-    def make(config: Settings) -> FastAPI:
-        return create_app(config, clock=SystemClock())
+    def make_bureau(_: Settings) -> FastAPI:
+        return create_simulator(admin_token=token)
 
-    async with serving(make, settings, sock) as running:
-        runtime: Runtime = running.app.state.runtime
-        # Idle connections are let go before uvicorn closes them (5 s), so a
-        # robot never sends on a connection the server is closing.
-        limits = httpx.Limits(
-            max_connections=200,
-            max_keepalive_connections=200,
-            keepalive_expiry=IDLE_CONNECTION_SECONDS,
-        )
+    try:
+        await seed_banshui(runtime, cast)
         async with (
+            serving(make_bureau, settings, sim_sock) as bureau,
             httpx.AsyncClient(
-                base_url=f"{running.url}/sim",
+                base_url=bureau.url,
                 timeout=60,
-                limits=limits,
-                headers=simulator_admin_headers(settings),
+                limits=_LIMITS,
+                headers={"Authorization": f"Bearer {token}"},
             ) as sim,
-            httpx.AsyncClient(base_url=running.url, timeout=60, limits=limits) as api,
+            _banshui(settings, port, folder, server_cpu) as server,
+            httpx.AsyncClient(base_url=server.url, timeout=60, limits=_LIMITS) as api,
         ):
-            await seed_banshui(runtime, cast)
             await seed_simulator(runtime, sim, cast, _ten_o_clock_today(), plan.seed)
             api.headers["Authorization"] = f"Bearer {cast.api_key}"
             await _manual_logins(plan, cast, runtime, sim, rng)
@@ -187,11 +214,76 @@ async def run_day(plan: DayPlan, folder: Path) -> dict[str, Any]:
 
             day = DayRun(plan, cast, asks)
             started = time.perf_counter()
-            await _serve_all(day, runtime, api, sim, rng)
+            server_cpu_s = memory.cpu_seconds(server.pid)
+            outside_cpu_s = memory.cpu_seconds()
+            await _serve_all(day, api, sim, rng)
             day.seconds = time.perf_counter() - started
+            day.server_cpu_s = memory.cpu_seconds(server.pid) - server_cpu_s
+            day.outside_cpu_s = memory.cpu_seconds() - outside_cpu_s
             for outcome in day.outcomes:
                 outcome.released_at -= started
-            return await _report(day, runtime, running.app, sim)
+            return await _report(day, runtime, bureau.app, sim)
+    finally:
+        await runtime.close()
+
+
+@asynccontextmanager
+async def _banshui(
+    settings: Settings, port: int, folder: Path, cpu: int | None
+) -> AsyncIterator[Running]:
+    """``banshui serve`` in a process of its own, as it is deployed.
+
+    The bureau and the robots stay in this process: for banshui they are the
+    outside world, and on a machine of two cores each side has one.
+    """
+    env = dict(os.environ)
+    env.update(
+        BANSHUI_DATABASE_URL=settings.database_url,
+        BANSHUI_VAR_DIR=str(settings.var_dir),
+        BANSHUI_PUBLIC_URL=settings.public_url,
+        BANSHUI_SIMULATOR="on",
+        BANSHUI_SIMULATOR_URL=str(settings.simulator_url),
+        BANSHUI_SANDBOX="off",
+        BANSHUI_CODE_TIMEOUT_SECONDS=str(settings.code_timeout_seconds),
+        BANSHUI_LOGIN_DEADLINE_SECONDS=str(settings.login_deadline_seconds),
+    )
+    command = [sys.executable, "-m", "banshui", "serve", "--port", str(port)]
+    log = (folder / "banshui-serve.log").open("wb")
+    server = await asyncio.create_subprocess_exec(
+        *command, env=env, stdout=log, stderr=asyncio.subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        if cpu is not None:
+            os.sched_setaffinity(server.pid, {cpu})
+        await _ready(url, server, folder)
+        yield Running(url, server.pid)
+    finally:
+        server.terminate()
+        await asyncio.wait_for(server.wait(), 30)
+        log.close()
+
+
+async def _ready(url: str, server: asyncio.subprocess.Process, folder: Path) -> None:
+    async with httpx.AsyncClient(timeout=1) as client:
+        for _ in range(600):
+            if server.returncode is not None:
+                log = (folder / "banshui-serve.log").read_text(errors="replace")
+                raise RuntimeError(f"banshui serve exited early:\n{log[-3000:]}")
+            try:
+                if (await client.get(f"{url}/healthz")).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError("banshui serve did not become ready within 60 s")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 async def _manual_logins(
@@ -225,7 +317,6 @@ async def _faults(plan: DayPlan, sim: httpx.AsyncClient) -> None:
 
 async def _serve_all(
     day: DayRun,
-    runtime: Runtime,
     api: httpx.AsyncClient,
     sim: httpx.AsyncClient,
     rng: random.Random,
@@ -241,8 +332,7 @@ async def _serve_all(
             day.cast.lane_of(day.cast.enterprises[ask.enterprise], ask.business)
         ].append(ask)
     robots = [
-        asyncio.create_task(_robot(asks, day, runtime, api, sim))
-        for asks in lanes.values()
+        asyncio.create_task(_robot(asks, day, api, sim)) for asks in lanes.values()
     ]
     dropper = asyncio.create_task(_admin_drops(day, sim, robots, rng))
     # Bounded: past the time limit the robots stop and the day is reported as
@@ -258,18 +348,16 @@ async def _serve_all(
 async def _robot(
     asks: list[Ask],
     day: DayRun,
-    runtime: Runtime,
     api: httpx.AsyncClient,
     sim: httpx.AsyncClient,
 ) -> None:
     for ask in asks:
-        day.outcomes.append(await _request(ask, day, runtime, api, sim))
+        day.outcomes.append(await _request(ask, day, api, sim))
 
 
 async def _request(
     ask: Ask,
     day: DayRun,
-    runtime: Runtime,
     api: httpx.AsyncClient,
     sim: httpx.AsyncClient,
 ) -> Outcome:
@@ -281,7 +369,7 @@ async def _request(
     firm = day.cast.enterprises[ask.enterprise]
     outcome = Outcome(ask)
     try:
-        await _job(ask, firm.tax_id, outcome, runtime, api, sim)
+        await _job(ask, firm.tax_id, outcome, api, sim)
     except httpx.HTTPStatusError as error:
         outcome.status = "api_error"
         path = _LOGIN_ID.sub("/{id}", error.request.url.path)
@@ -304,44 +392,76 @@ async def _job(
     ask: Ask,
     tax_id: str,
     outcome: Outcome,
-    runtime: Runtime,
     api: httpx.AsyncClient,
     sim: httpx.AsyncClient,
 ) -> None:
+    step = _Steps(outcome.steps)
     asked = await api.post(
         "/api/v1/logins", json={"tax_id": tax_id, "business": ask.business}
     )
     asked.raise_for_status()
     outcome.login_id = asked.json()["id"]
-    final = await _settled(runtime, outcome.login_id)
+    step.done("ask")
+    final = await _settled(api, outcome.login_id)
     outcome.status, outcome.reason = final["status"], final["reason"]
     outcome.sms_used = final["sms_used"]
+    step.done("settle")
     if final["status"] != "succeeded":
         return
     try:
-        outcome.lost_while_held = not await _use(api, sim, outcome.login_id, ask.hold)
+        outcome.lost_while_held = not await _use(
+            api, sim, outcome.login_id, ask.hold, step
+        )
     finally:
         released = await api.post(f"/api/v1/logins/{outcome.login_id}/release")
     released.raise_for_status()
+    step.done("release")
     outcome.status = "released"
 
 
-async def _settled(runtime: Runtime, login_id: str) -> dict[str, Any]:
-    """The login once it succeeded or ended, followed through the engine's feed."""
-    feed = runtime.extras["engine"].feed  # type: ignore[attr-defined]
-    async with feed.subscribe(login_id) as queue:
-        current = view(await get_login(runtime.db, login_id, None))
-        while current["status"] not in SETTLED:
-            current = await asyncio.wait_for(queue.get(), SETTLE_SECONDS)
-    return current
+class _Steps:
+    """Times the steps of one job, each from the end of the one before."""
+
+    def __init__(self, into: dict[str, float]) -> None:
+        self._into = into
+        self._since = time.perf_counter()
+
+    def done(self, name: str) -> None:
+        now = time.perf_counter()
+        self._into[name] = now - self._since
+        self._since = now
+
+
+async def _settled(api: httpx.AsyncClient, login_id: str) -> dict[str, Any]:
+    """The login once it succeeded or ended, followed as an RPA job would: its events.
+
+    ``GET /api/v1/logins/{id}/events`` sends the login after each change of
+    status; the stream is let go once one has settled.
+    """
+    async with asyncio.timeout(SETTLE_SECONDS):
+        path = f"/api/v1/logins/{login_id}/events"
+        async with api.stream("GET", path) as events:
+            events.raise_for_status()
+            async for line in events.aiter_lines():
+                if not line.startswith("data:"):
+                    continue
+                current: dict[str, Any] = json.loads(line.removeprefix("data:"))
+                if current["status"] in SETTLED:
+                    return current
+    raise TimeoutError("the event stream ended before the login settled")
 
 
 async def _use(
-    api: httpx.AsyncClient, sim: httpx.AsyncClient, login_id: str, hold: float
+    api: httpx.AsyncClient,
+    sim: httpx.AsyncClient,
+    login_id: str,
+    hold: float,
+    step: _Steps,
 ) -> bool:
     """Hold the session at the bureau, read the invoices, let go; False if it died."""
     handed = await api.get(f"/api/v1/logins/{login_id}/session")
     handed.raise_for_status()
+    step.done("take")
     token = handed.json()["cookies"]["SIMSESSION"]
     await sim.post("/admin/leases", json={"session_token": token, "held": True})
     page = await sim.get(
@@ -349,6 +469,7 @@ async def _use(
     )
     await asyncio.sleep(hold)
     await sim.post("/admin/leases", json={"session_token": token, "held": False})
+    step.done("use")
     return page.status_code == 200
 
 
@@ -387,7 +508,7 @@ async def _report(
 ) -> dict[str, Any]:
     stats = (await sim.get("/admin/stats")).json()["phones"]
     violations = (await sim.get("/admin/violations")).json()
-    bureau = app.state.simulator.state.bureau
+    bureau = app.state.bureau
     fresh = await _fresh_logins(runtime)
     needless = await _needless_fresh(runtime, bureau)
     statuses = Counter(o.status for o in day.outcomes)
@@ -396,6 +517,7 @@ async def _report(
     )
     quota_failed = [o for o in day.outcomes if o.quota_left_then is not None]
     fired = Counter(item.fault for item in bureau.state.faults.fired)
+    work = _lane_work(day, bureau)
     return {
         "requests": len(day.asks),
         "served": len(day.outcomes),
@@ -426,7 +548,10 @@ async def _report(
         "sessions_lost_while_held": sum(o.lost_while_held for o in day.outcomes),
         "violations": violations,
         "seconds": day.seconds,
-        "critical_path_s": _critical_path(day, bureau),
+        "server_cpu_s": day.server_cpu_s,
+        "outside_cpu_s": day.outside_cpu_s,
+        "critical_path_s": max(work.values(), default=0.0),
+        "longest_lane": _longest_lane(day, work),
     }
 
 
@@ -454,8 +579,11 @@ async def _needless_fresh(runtime: Runtime, bureau: Any) -> int:
     )
 
 
-def _critical_path(day: DayRun, bureau: Any) -> float:
-    """The longest lane's serial work: its holds plus the bureau's latencies there."""
+def _lane_work(day: DayRun, bureau: Any) -> dict[tuple[int, str], float]:
+    """Each lane's serial work: its holds plus the bureau's latencies there.
+
+    The longest is the critical-path bound of the day.
+    """
     cast = day.cast
     sim_person = {p.sim_id: p.index for p in cast.persons}
     work: dict[tuple[int, str], float] = defaultdict(float)
@@ -472,7 +600,38 @@ def _critical_path(day: DayRun, bureau: Any) -> float:
             work[(sim_person[flow.person_id], flow.region)] += (
                 int(found.group(1)) / 1000
             )
-    return max(work.values()) if work else 0.0
+    return work
+
+
+def _longest_lane(day: DayRun, work: dict[tuple[int, str], float]) -> dict[str, Any]:
+    """Where the longest lane's time went, step by step, fresh logins apart.
+
+    A step's seconds are the robot's, from the end of the step before: ``ask``
+    is the login's creation, ``settle`` the wait until it succeeded (a fresh
+    login's includes the bureau's latencies), ``take`` the session's hand-out,
+    ``use`` the hold with the robot's own calls to the bureau, ``release`` the
+    release.
+    """
+    if not work:
+        return {}
+    lane = max(work, key=lambda key: work[key])
+    cast = day.cast
+    mine = [
+        o
+        for o in day.outcomes
+        if cast.lane_of(cast.enterprises[o.ask.enterprise], o.ask.business) == lane
+    ]
+    report: dict[str, Any] = {"requests": len(mine), "work_s": work[lane]}
+    for kind, outcomes in (
+        ("fresh", [o for o in mine if o.sms_used > 0]),
+        ("reused", [o for o in mine if o.sms_used == 0]),
+    ):
+        steps: dict[str, float] = defaultdict(float)
+        for outcome in outcomes:
+            for name, seconds in outcome.steps.items():
+                steps[name] += seconds
+        report[kind] = {"requests": len(outcomes), "steps_s": dict(steps)}
+    return report
 
 
 def _reason_kind(reason: str | None) -> str:
@@ -488,9 +647,9 @@ def _ten_o_clock_today() -> str:
     return datetime(today.year, today.month, today.day, 10, tzinfo=SHANGHAI).isoformat()
 
 
-def run(plan: DayPlan) -> dict[str, Any]:
+def run(plan: DayPlan, server_cpu: int | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="banshui-day-") as folder:
-        return asyncio.run(run_day(plan, Path(folder)))
+        return asyncio.run(run_day(plan, Path(folder), server_cpu))
 
 
 def cli(argv: list[str] | None = None) -> dict[str, Any]:
@@ -502,16 +661,20 @@ def cli(argv: list[str] | None = None) -> dict[str, Any]:
             parser.add_argument(flag, type=int, nargs=2, default=value)
         else:
             parser.add_argument(flag, type=type(value), default=value)
-    parser.add_argument("--cpu", type=int, help="pin this process to one core")
+    parser.add_argument(
+        "--cpu", type=int, help="pin this process (the bureau, the robots) to one core"
+    )
+    parser.add_argument("--server-cpu", type=int, help="pin banshui serve to one core")
     args = vars(parser.parse_args(argv))
     cpu = args.pop("cpu")
+    server_cpu = args.pop("server_cpu")
     if cpu is not None:
         os.sched_setaffinity(0, {cpu})
     values: dict[str, Any] = {
         k: tuple(v) if isinstance(v, list) else v for k, v in args.items()
     }
     plan = DayPlan(**values)
-    return run(plan)
+    return run(plan, server_cpu)
 
 
 def main() -> None:
