@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
+from banshui.client import ApiError
 from banshui.demo.cast import S1, S2, S3, A, B, C, D
 
 from .conftest import (
     Login,
     Sandbox,
+    api_get,
     ask,
     deliver_kept,
     hold,
@@ -57,6 +61,60 @@ async def test_requests_of_one_lane_are_served_in_order_of_arrival(
     third_done = await settled(sandbox, third["id"])
     assert (third_done["status"], third_done["switched"]) == ("succeeded", True)
     assert third_done["sms_used"] == 0
+
+
+async def test_a_request_waiting_for_its_lane_is_withdrawn_by_its_release(
+    sandbox: Sandbox,
+) -> None:
+    first = await served(sandbox, A)
+    waiting = await ask(sandbox, B)
+    await reaching(sandbox, waiting["id"], "waiting_lane")
+    behind = await ask(sandbox, A)
+    await reaching(sandbox, behind["id"], "waiting_lane")
+
+    withdrawn = await sandbox.client.release(waiting["id"])
+    await sandbox.client.release(first["id"])
+    next_one = await settled(sandbox, behind["id"])
+
+    assert withdrawn["status"] == "released"
+    assert "withdrawn" in withdrawn["reason"]
+    assert withdrawn["sms_used"] == 0
+    # The one behind it did not wait for it: it took the lane after the first.
+    assert (next_one["status"], next_one["sms_used"]) == ("succeeded", 0)
+    later = await sandbox.client.login(waiting["id"])
+    assert (later["status"], later["sms_used"]) == ("released", 0)
+    await sandbox.client.release(behind["id"])
+
+
+async def test_a_withdrawn_request_never_takes_its_lane_later(
+    sandbox: Sandbox,
+) -> None:
+    first = await served(sandbox, A)
+    waiting = await ask(sandbox, B)
+    await reaching(sandbox, waiting["id"], "waiting_lane")
+
+    await sandbox.client.release(waiting["id"])
+    await sandbox.client.release(first["id"])
+    again = await served(sandbox, A)
+
+    timeline = await api_get(sandbox, f"/api/v1/logins/{waiting['id']}/timeline")
+    statuses = [event["status"] for event in timeline]
+    assert statuses[-1] == "released"
+    assert "succeeded" not in statuses
+    assert again["sms_used"] == 0  # the lane's session is still there for A
+    await sandbox.client.release(again["id"])
+
+
+async def test_a_request_at_work_is_not_withdrawn(sandbox: Sandbox) -> None:
+    async with undelivered(sandbox, S1):
+        asked = await ask(sandbox, A)
+        await reaching(sandbox, asked["id"], "waiting_code")
+
+        with pytest.raises(ApiError) as refused:
+            await sandbox.client.release(asked["id"])
+
+    assert (refused.value.status, refused.value.code) == (409, "conflict")
+    assert "waiting_code" in str(refused.value)
 
 
 async def test_two_requests_asked_at_once_share_one_fresh_login(

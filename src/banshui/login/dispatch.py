@@ -35,7 +35,7 @@ from banshui.core.db import Database
 from banshui.login.lanes import TOPIC as LANE_TOPIC
 from banshui.login.lanes import LaneKey
 from banshui.login.models import EngineWorker, LoginEvent, LoginRequest
-from banshui.login.status import IN_FLIGHT, Status
+from banshui.login.status import IN_FLIGHT, Status, Withdrawn
 
 logger = logging.getLogger(__name__)
 
@@ -172,6 +172,8 @@ class Dispatcher:
             await self._serve(login_id)
         except LostLogin:
             logger.warning("login %s is served by another process now", login_id)
+        except Withdrawn:
+            logger.info("login %s was withdrawn by its caller", login_id)
 
     def _finished(self, login_id: str, _: asyncio.Task[None]) -> None:
         self._runs.pop(login_id, None)

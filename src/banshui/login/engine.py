@@ -44,7 +44,7 @@ from banshui.login.progress import (
 from banshui.login.requests import get_login, view
 from banshui.login.resting import RestingNumbers
 from banshui.login.sessions import SessionStore
-from banshui.login.status import FINAL, Status
+from banshui.login.status import FINAL, WITHDRAWABLE, Status, Withdrawn
 from banshui.metrics import LOGINS_FINISHED
 
 logger = logging.getLogger(__name__)
@@ -135,9 +135,23 @@ class LoginEngine:
         self._dispatcher.ring()
 
     async def release(self, login_id: str, tenant_id: int) -> LoginRequest:
+        """End the lease; a request not started yet is withdrawn instead.
+
+        A caller that no longer needs the session it asked for must be able to
+        say so: else the request would take its lane in turn and hold it for a
+        whole lease. Once the engine has begun (asked for a code, say) the
+        request runs on, and is released once it succeeds.
+        """
         login = await get_login(self._db, login_id, tenant_id)
+        if login.status in WITHDRAWABLE:
+            login = await self._withdraw(login_id)
+            if login.status == Status.RELEASED:
+                return login
         if login.status != Status.SUCCEEDED:
-            raise Conflict(f"the login holds no lease (it is {login.status})")
+            raise Conflict(
+                f"the login holds no lease (it is {login.status}): a login is "
+                "withdrawn only while queued or waiting for its lane"
+            )
         released = await self._end_lease(login_id, Status.RELEASED, None)
         return released
 
@@ -250,7 +264,7 @@ class LoginEngine:
         )
         try:
             await self._serve(progress)
-        except (asyncio.CancelledError, LostLogin):
+        except (asyncio.CancelledError, LostLogin, Withdrawn):
             raise
         except Exception as error:
             reason = _failure_reason(login_id, error)
@@ -426,6 +440,9 @@ class LoginEngine:
         def work(session: Session) -> tuple[LoginRequest, bool]:
             login = session.get(LoginRequest, progress.login_id, with_for_update=True)
             assert login is not None
+            if login.status in FINAL:
+                # Withdrawn by its caller: nothing more is written, or done.
+                raise Withdrawn(progress.login_id)
             if login.worker_id != worker_id:
                 # Taken up by another engine: this run must not write over it.
                 raise LostLogin(progress.login_id)
@@ -467,6 +484,35 @@ class LoginEngine:
             typed_code_sealed=None,
         )
         LOGINS_FINISHED.labels(status=Status.FAILED).inc()
+
+    async def _withdraw(self, login_id: str) -> LoginRequest:
+        now = self._clock.now()
+        reason = "withdrawn by its caller before it started: no SMS was asked for"
+
+        def work(session: Session) -> tuple[LoginRequest, bool]:
+            login = session.get(LoginRequest, login_id, with_for_update=True)
+            assert login is not None
+            if login.status not in WITHDRAWABLE:
+                return login, False  # the engine went on meanwhile
+            was = login.status
+            login.status, login.reason = Status.RELEASED, reason
+            login.updated_at = now
+            login.holds_lane = False
+            session.add(
+                LoginEvent(
+                    login_id=login_id, at=now, status=Status.RELEASED, detail=reason
+                )
+            )
+            logger.info("login %s withdrawn while %s", login_id, was)
+            return login, True
+
+        login, withdrawn = await self._db.run_transaction(work)
+        if withdrawn:
+            # Its engine may be waiting for the lane: the bell wakes it to stop.
+            self._lane_freed(login)
+            self.feed.publish(login_id, view(login))
+            LOGINS_FINISHED.labels(status=Status.RELEASED).inc()
+        return login
 
     async def _end_lease(
         self, login_id: str, status: Status, reason: str | None

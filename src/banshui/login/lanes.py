@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from banshui.core.bells import Bells
 from banshui.core.db import Database
 from banshui.login.models import LoginRequest
-from banshui.login.status import IN_FLIGHT
+from banshui.login.status import FINAL, IN_FLIGHT, Withdrawn
 
 TOPIC = "lane"
 
@@ -53,6 +53,8 @@ class Lanes:
                 session.execute(select(func.pg_advisory_xact_lock(lock)))
             login = session.get(LoginRequest, login_id)
             assert login is not None
+            if login.status in FINAL:
+                raise Withdrawn(login_id)
             if session.scalar(_ahead_of(login, lane)) is not None:
                 return False
             login.holds_lane = True

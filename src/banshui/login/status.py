@@ -19,6 +19,9 @@ class Status(StrEnum):
 
 
 FINAL = {Status.RELEASED, Status.EXPIRED, Status.FAILED}
+# Not started yet: the caller may withdraw the request (its release), and no
+# SMS has been asked for.
+WITHDRAWABLE = {Status.QUEUED, Status.WAITING_LANE}
 IN_FLIGHT = {
     Status.QUEUED,
     Status.WAITING_LANE,
@@ -27,3 +30,7 @@ IN_FLIGHT = {
     Status.WAITING_PERSON,
     Status.SUBMITTING,
 }
+
+
+class Withdrawn(Exception):
+    """The caller withdrew the request while the engine served it: it stops."""
