@@ -42,6 +42,7 @@ QUICK = {
     "ingest_seconds": 0.5,
     "breakdown_calls": 5,
     "connections": 2,
+    "few_connections": 1,
     "warmup": 10,
     "codes": 12,
     "baseline": 3,
@@ -73,6 +74,7 @@ def main() -> None:
         plan = ingest.IngestPlan(
             seconds=args.ingest_seconds,
             connections=args.connections,
+            few_connections=args.few_connections,
             warmup=args.warmup,
             client=args.client,
         )
@@ -150,7 +152,15 @@ def _arguments() -> argparse.Namespace:
         ],
     )
     parser.add_argument("--ingest-seconds", type=float, default=10.0)
-    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument(
+        "--connections", type=int, default=32, help="gateways posting at once"
+    )
+    parser.add_argument(
+        "--few-connections",
+        type=int,
+        default=8,
+        help="the webhook once more with this few (0: not)",
+    )
     parser.add_argument("--warmup", type=int, default=300)
     parser.add_argument("--client", choices=("raw", "httpx"), default="raw")
     parser.add_argument("--breakdown-calls", type=int, default=300)
@@ -303,7 +313,8 @@ def _summary(report: dict[str, Any], out: Path) -> None:
     # Beside the target's ratio: the webhook against a no-op routed as leanly,
     # and both as the server's CPU per request has them.
     ingest_ = report["details"].get("ingest", {})
-    for key in ("ingest_ratio_bare", "cpu_ratio", "cpu_ratio_bare"):
+    shown_too = ("ingest_per_s_few_connections", "ingest_ratio_bare", "cpu_ratio")
+    for key in (*shown_too, "cpu_ratio_bare"):
         print(f"  {key:32} {_shown(ingest_.get(key)):>14}")
     for key in ("handoff_p50_ms", "poll_baseline_p50_ms", "sms_spent"):
         print(f"  {key:32} {_shown(report[key]):>14}")

@@ -34,12 +34,19 @@ from bench.server import BARE_NOOP, NOOP, NUMBER, SOURCE
 
 ROOT = Path(__file__).resolve().parent.parent
 HOOK = f"/hooks/sms/smsforwarder/{SOURCE}"
+# The ordinary no-op, the bare one, the webhook, and back: each rate is read
+# beside the others, at the same moment of the machine.
+SERIES = (NOOP, BARE_NOOP, HOOK, BARE_NOOP, NOOP)
 
 
 @dataclass(frozen=True)
 class IngestPlan:
     seconds: float = 10.0
-    connections: int = 8
+    # Gateways at once: every phone posts its own SMS, each waiting for its
+    # answer. Enough of them that the server is busy while a commit syncs.
+    connections: int = 32
+    # The webhook once more with this few, to show what fewer gateways get.
+    few_connections: int = 8
     warmup: int = 300
     client: str = "raw"
     max_requests: int = 1_000_000
@@ -66,9 +73,12 @@ def run(plan: IngestPlan) -> dict[str, Any]:
             memory.reset_peak(server.pid)
             first = 0
             runs = []
-            for path in (NOOP, BARE_NOOP, HOOK, BARE_NOOP, NOOP):
+            series = [(path, plan.connections) for path in SERIES]
+            if plan.few_connections:
+                series.append((HOOK, plan.few_connections))
+            for path, connections in series:
                 spent = memory.cpu_seconds(server.pid)
-                result = _load(plan, url, path, secret, load_cpu, first)
+                result = _load(plan, url, path, secret, load_cpu, first, connections)
                 spent = memory.cpu_seconds(server.pid) - spent
                 # The warm-up's requests are in the server's time too.
                 answered = result["sent"] + plan.warmup
@@ -87,8 +97,12 @@ def run(plan: IngestPlan) -> dict[str, Any]:
     noop_cpu = (runs[0]["server_cpu_ms"] + runs[4]["server_cpu_ms"]) / 2
     bare_cpu = (runs[1]["server_cpu_ms"] + runs[3]["server_cpu_ms"]) / 2
     ingest_cpu = ingest["server_cpu_ms"]
+    hooks = [run for run in runs if run["path"] == HOOK]
+    few = runs[5] if len(runs) > len(SERIES) else None
     return {
         "ingest_per_s": ingest["per_s"],
+        "ingest_per_s_few_connections": few["per_s"] if few else None,
+        "few_connections": plan.few_connections or None,
         "noop_per_s": noop,
         "ingest_ratio": ingest["per_s"] / noop if noop else 0.0,
         "noop_bare_per_s": bare,
@@ -106,7 +120,8 @@ def run(plan: IngestPlan) -> dict[str, Any]:
         "ingest_statuses": ingest["statuses"],
         "committed_rows": committed,
         # The warm-up's SMS are stored too: every acked SMS must be a row.
-        "every_ack_committed": committed == ingest["stored"] + ingest["warmup_stored"],
+        "every_ack_committed": committed
+        == sum(run["stored"] + run["warmup_stored"] for run in hooks),
         "runs": runs,
         "server_cpu": server_cpu,
         "load_cpu": load_cpu,
@@ -166,12 +181,18 @@ def _wait_ready(url: str, server: subprocess.Popen[bytes]) -> None:
 
 
 def _load(
-    plan: IngestPlan, url: str, path: str, secret: str, cpu: int | None, first: int
+    plan: IngestPlan,
+    url: str,
+    path: str,
+    secret: str,
+    cpu: int | None,
+    first: int,
+    connections: int,
 ) -> dict[str, Any]:
     command = [sys.executable, "-m", "bench.load", "--url", url, "--path", path]
     command += ["--secret", secret, "--number", NUMBER, "--first", str(first)]
     command += ["--count", str(plan.max_requests), "--seconds", str(plan.seconds)]
-    command += ["--warmup", str(plan.warmup), "--connections", str(plan.connections)]
+    command += ["--warmup", str(plan.warmup), "--connections", str(connections)]
     command += ["--client", plan.client]
     if cpu is not None:
         command += ["--cpu", str(cpu)]
