@@ -61,6 +61,7 @@ async def _bind(
         customer_id=customer.customer.id,
         bound_phone=REAL_PHONE,
         tax_id=TAX_ID,
+        tenant_id=None,
         actor="test",
     )
 

@@ -103,6 +103,7 @@ async def test_the_checklist_follows_a_number_from_binding_to_the_bureau(
         customer_id=customer.customer.id,
         bound_phone=ZHANG_SAN.real_phone,
         tax_id=A.tax_id,
+        tenant_id=sandbox.tenant_id,
         actor="test",
     )
     new = await number_id(sandbox, NEW_NUMBER)

@@ -661,7 +661,9 @@ async def _enterprise_in(
 async def _not_held_elsewhere(
     session: AsyncSession, number: Number, tenant_id: int
 ) -> None:
-    """R1 moves a number between persons of one tenant, never out of another."""
+    """R1 moves a number between persons of one tenant, never out of another:
+    nor a sub-number bound for another tenant's enterprise (its SMS are that
+    tenant's until it is unbound)."""
     holder = await session.scalar(
         select(Person.tenant_id)
         .join(PersonNumber, PersonNumber.person_id == Person.id)
@@ -670,6 +672,11 @@ async def _not_held_elsewhere(
     if holder is not None and holder != tenant_id:
         raise Conflict(
             f"{number.msisdn} belongs to a person of another tenant", field="number"
+        )
+    if number.tenant_id not in (None, tenant_id):
+        raise Conflict(
+            f"{number.msisdn} is bound for an enterprise of another tenant",
+            field="number",
         )
 
 

@@ -55,16 +55,80 @@ async def tenant_for_key(db: Database, api_key: str) -> Tenant:
     return tenant
 
 
-def numbers_of(tenant_id: int) -> Select[str]:
-    """The numbers a tenant may see: its persons' own, and those bound for it."""
-    owned = (
+class TenantUnclear(Conflict):
+    """Several tenants have the enterprise, and none holds the sub-number."""
+
+
+class HeldInAnotherTenant(Conflict):
+    """A person of a tenant without the enterprise holds the sub-number (R1)."""
+
+
+def number_ids_of(tenant_id: int) -> Select[int]:
+    """Ids of the numbers a tenant may see: those its persons hold at the bureau
+    (R1), and the sub-numbers bound for it (the tenant the binding recorded).
+
+    A tax id alone says nothing of a tenant: several may have an enterprise with
+    it, and any tenant may add one with any valid tax id.
+    """
+    held = (
         select(PersonNumber.number_id)
         .join(Person, Person.id == PersonNumber.person_id)
         .where(Person.tenant_id == tenant_id)
     )
-    bound = (
-        select(Number.id)
-        .join(Enterprise, Enterprise.tax_id == Number.tax_id)
-        .where(Enterprise.tenant_id == tenant_id)
+    bound = select(Number.id).where(Number.tenant_id == tenant_id)
+    return select(Number.id).where(or_(Number.id.in_(held), Number.id.in_(bound)))
+
+
+def numbers_of(tenant_id: int) -> Select[str]:
+    """The numbers (as typed) a tenant may see; see ``number_ids_of``."""
+    return select(Number.msisdn).where(Number.id.in_(number_ids_of(tenant_id)))
+
+
+async def tenant_to_bind(db: Database, tax_id: str, msisdn: str) -> int | None:
+    """The tenant a binding of the sub-number for ``tax_id`` is for.
+
+    The tenants with an enterprise of that tax id are the candidates. The one
+    whose person holds the sub-number is it; with no holder, the one the
+    number is bound for already with that tax id, else the only candidate.
+    None when no tenant has the enterprise yet: the binding is then for no
+    tenant, and is bound again once one has it. ``TenantUnclear`` when several
+    are left; ``HeldInAnotherTenant`` when a tenant without the enterprise
+    holds the number (the binding would show that person's SMS to others).
+    """
+
+    async with db.session() as session:
+        candidates = set(
+            await session.scalars(
+                select(Enterprise.tenant_id).where(Enterprise.tax_id == tax_id)
+            )
+        )
+        holder = await session.scalar(
+            select(Person.tenant_id)
+            .join(PersonNumber, PersonNumber.person_id == Person.id)
+            .join(Number, Number.id == PersonNumber.number_id)
+            .where(Number.msisdn == msisdn)
+        )
+        by_msisdn = select(Number.tax_id, Number.tenant_id).where(
+            Number.msisdn == msisdn
+        )
+        bound = (await session.execute(by_msisdn)).first()
+
+    if not candidates:
+        return None
+    if holder is not None:
+        if holder in candidates:
+            return holder
+        raise HeldInAnotherTenant(
+            f"{msisdn} is held by a person of a tenant without enterprise {tax_id}",
+            field="number",
+        )
+    bound_tax_id, bound_tenant = bound or (None, None)
+    if bound_tax_id == tax_id and bound_tenant in candidates:
+        return bound_tenant
+    if len(candidates) == 1:
+        return candidates.pop()
+    raise TenantUnclear(
+        f"{len(candidates)} tenants have enterprise {tax_id}: give {msisdn} "
+        "to the person of the right tenant first",
+        field="tax_id",
     )
-    return select(Number.msisdn).where(or_(Number.id.in_(owned), Number.id.in_(bound)))

@@ -1,7 +1,8 @@
 """The forwarding queue as operators follow it: ``GET /api/v1/forwards``.
 
 A tenant's key sees the forwards of the tenant's numbers only (its persons'
-numbers and those bound for its enterprises). It shows status and errors,
+numbers and the sub-numbers whose binding is for it, not every number bound
+by a tax id the tenant also has). It shows status and errors,
 never an SMS's text or code, and real phones only masked.
 """
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from banshui.accounts.models import Person, PersonNumber
+from banshui.accounts.tenants import HeldInAnotherTenant, TenantUnclear, tenant_to_bind
 from banshui.accounts.uscc import validate_tax_id
 from banshui.chat import answers
 from banshui.chat.answers import Answer, Refused
@@ -74,6 +75,7 @@ async def _bind(
     number = _mobile("小号", number_field)
     if number == phone:
         raise Refused("小号不能与真实手机号相同")
+    tenant_id = await _tenant(runtime, tax_id, number)
 
     try:
         done = await bind(
@@ -83,6 +85,7 @@ async def _bind(
             customer_id=customer.id,
             bound_phone=phone,
             tax_id=tax_id,
+            tenant_id=tenant_id,
             actor=actor,
             replace=replace,
         )
@@ -98,6 +101,22 @@ async def _bind(
         ) from None
 
     return answers.bound(done.view, done.changed)
+
+
+async def _tenant(runtime: Runtime, tax_id: str, number: str) -> int | None:
+    """The tenant whose enterprise the binding is for: the tax id alone may be
+    several tenants' (``tenant_to_bind``)."""
+    try:
+        return await tenant_to_bind(runtime.db, tax_id, number)
+    except TenantUnclear:
+        raise Refused(
+            f"税号 {tax_id} 的企业登记在多个租户下，无法确定小号 {number} 属于哪个"
+            "租户；请先在该租户把小号添加给持有它的自然人，再绑定"
+        ) from None
+    except HeldInAnotherTenant:
+        raise Refused(
+            f"小号 {number} 属于另一租户的自然人，该租户没有税号 {tax_id} 的企业"
+        ) from None
 
 
 def _already_bound(number: str, bound: AlreadyBound) -> str:

@@ -1,8 +1,9 @@
 """Binding a sub-number to its customer, bound real phone and enterprise.
 
 The number side knows the enterprise only by the 税号 the customer gave; the
-caller validates it as a 统一社会信用代码 (a face may, the number side does not
-import the login side).
+caller validates it as a 统一社会信用代码 and says which tenant's enterprise it
+is (a face may, the number side does not import the login side). That tenant,
+not the tax id, is whom the binding shows the number's SMS to.
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ class BoundPhoneIsASubNumber(InvalidInput):
 
 
 class AlreadyBound(Conflict):
-    """The sub-number forwards to another real phone or serves another enterprise.
+    """The sub-number forwards to another real phone or serves another enterprise
+    (or the same tax id of another tenant).
 
     Changing that is only done when asked for in so many words (``replace``),
     so a typo in a command cannot silently take a person's phone off it.
@@ -97,13 +99,15 @@ async def bind(
     customer_id: int,
     bound_phone: str,
     tax_id: str,
+    tenant_id: int | None,
     actor: str,
     replace: bool = False,
 ) -> Bound:
     """Bind the sub-number (made if banshui did not know it); audited if it changed.
 
-    A binding to another real phone or enterprise is replaced only with
-    ``replace``; without it the command is refused and nothing changes.
+    ``tenant_id`` is the tenant whose enterprise ``tax_id`` is (None: no
+    tenant's yet). A binding to another real phone or enterprise is replaced
+    only with ``replace``; without it the command is refused and nothing changes.
     """
     msisdn = normalize_mobile(number, field="number")
     phone = normalize_mobile(bound_phone, field="bound_phone")
@@ -126,11 +130,12 @@ async def bind(
                 field="number",
             )
         if not replace:
-            _not_bound_otherwise(row, phone, tax_id)
+            _not_bound_otherwise(row, phone, tax_id, tenant_id)
 
         before = (row.customer_id, row.bound_phone, row.tax_id)
-        changed = before != (customer.id, phone, tax_id)
+        changed = before != (customer.id, phone, tax_id) or row.tenant_id != tenant_id
         row.customer_id, row.bound_phone, row.tax_id = customer.id, phone, tax_id
+        row.tenant_id = tenant_id
         row.provider = row.provider or PROVIDER
         if changed:
             _audit_binding(session, clock, actor, row, before)
@@ -162,10 +167,14 @@ async def _not_a_sub_number(session: AsyncSession, phone: str) -> None:
         )
 
 
-def _not_bound_otherwise(row: Number, phone: str, tax_id: str) -> None:
+def _not_bound_otherwise(
+    row: Number, phone: str, tax_id: str, tenant_id: int | None
+) -> None:
     other_phone = row.bound_phone not in (None, phone)
     other_tax_id = row.tax_id not in (None, tax_id)
-    if other_phone or other_tax_id:
+    # Bound for no tenant yet is settled by binding again; another's is a change.
+    other_tenant = row.tenant_id not in (None, tenant_id)
+    if other_phone or other_tax_id or other_tenant:
         raise AlreadyBound(
             f"{row.msisdn} is bound already ({_described(row.bound_phone, row.tax_id)})"
             ": unbind it first, or replace the binding",
@@ -188,6 +197,7 @@ def _audit_binding(
         (row.bound_phone, row.tax_id),
     )
     detail = f"customer:{row.customer_id} {_described(row.bound_phone, row.tax_id)}"
+    detail += f" tenant:{row.tenant_id or '-'}"
     if replaced:
         detail += f" (was {_described(old_phone, old_tax_id)})"
     record(
@@ -219,6 +229,7 @@ async def unbind(db: Database, clock: Clock, *, number: str, actor: str) -> Numb
             raise NotBound(f"{msisdn} is not bound", field="number")
 
         row.customer_id, row.bound_phone, row.tax_id = None, None, None
+        row.tenant_id = None
         record(
             session,
             clock,

@@ -24,8 +24,11 @@ class Number(Base):
     )
     bound_phone: Mapped[str | None] = mapped_column(String(11))
     service_ends_on: Mapped[date | None] = mapped_column(Date)
-    # The enterprise the customer bound it for (the chat command's 税号).
+    # The enterprise the customer bound it for (the chat command's 税号), and the
+    # tenant whose enterprise that is, settled when it was bound: a tax id may be
+    # in several tenants, and a tenant that adds one later gets no binding by it.
     tax_id: Mapped[str | None] = mapped_column(String(18))
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id"), index=True)
     # The query page's PIN for this number, argon2-hashed; and its lockout.
     pin_hash: Mapped[str | None] = mapped_column(String(200))
     pin_failures: Mapped[int] = mapped_column(Integer, default=0)

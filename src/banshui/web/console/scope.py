@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from banshui.accounts.models import Account, Enterprise, Person, PersonNumber, Tenant
+from banshui.accounts.models import Account, Enterprise, Person, Tenant
+from banshui.accounts.tenants import number_ids_of
 from banshui.core.errors import InvalidInput, NotFound
 from banshui.numbers.models import Number
 from banshui.web.console.guard import Caller
@@ -30,18 +31,8 @@ async def tenants(session: AsyncSession, caller: Caller) -> list[Tenant]:
 
 
 def numbers_of_tenant(tenant_id: int) -> Select[Any]:
-    """Number ids of a tenant: owned by its persons, or bound for its enterprises."""
-    owned = (
-        select(PersonNumber.number_id)
-        .join(Person, Person.id == PersonNumber.person_id)
-        .where(Person.tenant_id == tenant_id)
-    )
-    bound = (
-        select(Number.id)
-        .join(Enterprise, Enterprise.tax_id == Number.tax_id)
-        .where(Enterprise.tenant_id == tenant_id)
-    )
-    return select(Number.id).where(or_(Number.id.in_(owned), Number.id.in_(bound)))
+    """Number ids of a tenant: held by its persons, or bound for it."""
+    return number_ids_of(tenant_id)
 
 
 async def msisdns(session: AsyncSession, caller: Caller) -> list[str] | None:

@@ -145,7 +145,8 @@ async def _give(runtime: Runtime, person: Person, number: Number, actor: str) ->
         )
     except Conflict:
         raise Conflict(
-            "这个号码在税局属于其他租户的自然人。", field="person_id"
+            "这个号码属于其他租户（在税局属于其自然人，或绑定给其企业）。",
+            field="person_id",
         ) from None
 
 
