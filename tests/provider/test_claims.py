@@ -6,12 +6,18 @@ import asyncio
 import json
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
+from banshui.audit.models import AuditEntry
 from banshui.demo.cast import S1, S2
-from provider.conftest import Provider, claims_path
+from banshui.numbers.models import Customer
+from banshui.provider.claims import claim_code
+from banshui.sms.models import InboundSms
+from provider.conftest import Platform, Provider, claims_path
 
 UNKNOWN = "13912345678"
 
@@ -215,3 +221,82 @@ async def test_an_after_long_ago_still_claims_todays_code(provider: Provider) ->
 
     assert answer.status_code == 200, answer.text
     assert answer.json()["code"] == "418207"
+
+
+async def signed_in(provider: Provider, platform: Platform) -> Customer:
+    async with provider.stack.runtime.db.session() as session:
+        customer = await session.scalar(
+            select(Customer).where(Customer.app_key == platform.app_key)
+        )
+    assert customer is not None
+    return customer
+
+
+async def audited(provider: Provider, subject: str) -> list[str]:
+    async with provider.stack.runtime.db.session() as session:
+        actions = await session.scalars(
+            select(AuditEntry.action)
+            .where(AuditEntry.subject == subject, AuditEntry.action.like("code.%"))
+            .order_by(AuditEntry.id)
+        )
+        return list(actions)
+
+
+async def claimers_of(provider: Provider, sms_id: int) -> str | None:
+    async with provider.stack.runtime.db.session() as session:
+        sms = await session.get(InboundSms, sms_id)
+        assert sms is not None
+        return sms.claimed_by
+
+
+async def test_a_claim_whose_client_hung_up_stops_waiting_and_takes_no_code(
+    provider: Provider,
+) -> None:
+    async def impatient() -> None:
+        request = provider.claim_request(provider.fapiaoyun, wait=30)
+        request.extensions["timeout"] = httpx.Timeout(1).as_dict()
+        with pytest.raises(httpx.ReadTimeout):
+            await provider.stack.http.send(request)
+
+    await asyncio.gather(*(impatient() for _ in range(3)))
+    # The server hears each hang-up and stops the wait behind it.
+    for _ in range(50):
+        if not provider.stack.runtime.notifier.waiting(S1):
+            break
+        await asyncio.sleep(0.05)
+    assert provider.stack.runtime.notifier.waiting(S1) == 0
+
+    sms_id = await provider.receive("418207")
+    await asyncio.sleep(0.3)
+    assert await claimers_of(provider, sms_id) is None
+
+    answer = await provider.claim(provider.fapiaoyun)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["code"] == "418207"
+
+
+async def test_a_code_claimed_as_the_client_hung_up_is_given_back(
+    provider: Provider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime = provider.stack.runtime
+    sms_id = await provider.receive("418207")
+    customer = await signed_in(provider, provider.fapiaoyun)
+    gone = asyncio.Event()
+    claim_since = runtime.inbox.claim_since
+
+    async def hung_up_meanwhile(*args: Any) -> InboundSms | None:
+        claimed = await claim_since(*args)
+        gone.set()  # the connection closed while the claim was being written
+        return claimed
+
+    monkeypatch.setattr(runtime.inbox, "claim_since", hung_up_meanwhile)
+    nothing = await claim_code(runtime, customer, S1, provider.clock.now(), 0, gone)
+    monkeypatch.undo()
+
+    assert nothing is None
+    assert await claimers_of(provider, sms_id) is None
+    assert await audited(provider, f"number:{S1}") == ["code.claimed", "code.released"]
+    answer = await provider.claim(provider.fapiaoyun)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["code"] == "418207"
+    assert await claimers_of(provider, sms_id) == f"customer:{customer.id}"

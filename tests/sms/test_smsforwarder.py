@@ -289,6 +289,20 @@ def test_identical_texts_received_at_different_times_are_different_sms() -> None
     assert first.identity != second.identity
 
 
+@pytest.mark.parametrize(
+    "received", [{"receive_time": RECEIVED}, {}], ids=["receive-time", "send-time"]
+)
+def test_a_line_break_moved_from_sender_to_text_makes_another_sms(
+    received: dict[str, str],
+) -> None:
+    def identity(sender: str, text: str) -> str:
+        fields = _fields(NOW_MS, **{"from": sender, "org_content": text}, **received)
+        return _one(_form(fields)).identity
+
+    assert identity(f"{SENDER}\nA", "B") != identity(SENDER, "A\nB")
+    assert identity(SENDER, "A\nB") == identity(SENDER, "A\nB")
+
+
 def test_without_a_receive_time_the_identity_buckets_the_send_time() -> None:
     bucket = NOW_MS - NOW_MS % 10_000
 

@@ -275,6 +275,60 @@ async def test_two_identical_texts_received_at_different_times_are_both_kept(
     assert [sms.gateway_time for sms in kept] == [RECEIVED, "2026-03-14 10:00:03"]
 
 
+async def test_sms_told_apart_only_by_where_a_line_break_falls_are_both_kept(
+    stack: Stack, phone: Phone
+) -> None:
+    def raw(sender: str, text: str, sent: int) -> dict[str, str]:
+        return {
+            "from": sender,
+            "org_content": text,
+            "receive_time": RECEIVED,
+            "timestamp": str(sent),
+            "sign": sign(sent),
+        }
+
+    sent = now_ms()
+    first = raw(f"{SENDER}\nA", "B", sent)
+    second = raw(SENDER, "A\nB", sent + 1)
+
+    answers = [await stack.http.post(phone.hook, data=f) for f in (first, second)]
+    retry = await stack.http.post(phone.hook, data=second)
+
+    assert [answer.json() for answer in answers] == [{"ok": True, "stored": 1}] * 2
+    assert retry.json() == {"ok": True, "stored": 0}
+    kept = await stored(stack, phone)
+    assert [(sms.sender, sms.text) for sms in kept] == [
+        (f"{SENDER}\nA", "B"),
+        (SENDER, "A\nB"),
+    ]
+
+
+async def test_a_multipart_form_is_read_by_its_text_fields_alone(
+    stack: Stack, phone: Phone
+) -> None:
+    attached = {"attachment": ("screenshot.png", b"\x89PNG\r\n", "image/png")}
+
+    answer = await stack.http.post(phone.hook, data=form(), files=attached)
+
+    assert answer.json() == {"ok": True, "stored": 1}
+    [sms] = await stored(stack, phone)
+    assert (sms.sender, sms.text) == (SENDER, SMS)
+
+
+async def test_an_sms_text_sent_as_a_file_is_no_text_and_stores_nothing(
+    stack: Stack, phone: Phone
+) -> None:
+    fields = form()
+    text = fields.pop("content").encode()
+
+    answer = await stack.http.post(
+        phone.hook, data=fields, files={"content": ("sms.txt", text, "text/plain")}
+    )
+
+    assert assert_refused(answer, 422)["field"] == "content"
+    assert await stored(stack, phone) == []
+
+
 @pytest.mark.parametrize(
     "path",
     ["/hooks/sms/smsforwarder/nobody-phone", "/hooks/sms/pigeon/zhangsan-redmi-1"],

@@ -125,7 +125,9 @@ async def _inbound(
         form = form_fields(body)
     elif content_type.startswith("multipart/form-data"):
         parsed = await request.form()
-        form = {key: str(value) for key, value in parsed.items()}
+        # A file is no text field: left out, as a JSON body's non-text values are.
+        form = {key: value for key, value in parsed.items() if isinstance(value, str)}
+        await parsed.close()
 
     # Proxies change scheme, host and port: sign checks use the public URL.
     query = request.scope["query_string"].decode()

@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 
 from banshui.api.bodies import parse_body
 from banshui.api.deps import runtime_of
+from banshui.api.hangups import watching
 from banshui.core.errors import NotFound
 from banshui.numbers.models import Customer
 from banshui.provider.auth import signed_customer
@@ -93,9 +94,11 @@ async def claim(number: str, request: Request, customer: Signed) -> ClaimAnswer:
     asked = parse_body(ClaimBody, await request.body())
     msisdn = await reachable_number(runtime, customer, number)
 
-    claimed = await claim_code(
-        runtime, customer, msisdn, asked.after, asked.wait_seconds
-    )
+    # A client that hangs up (its own time-out, a network blip) takes no code.
+    async with watching(request) as gone:
+        claimed = await claim_code(
+            runtime, customer, msisdn, asked.after, asked.wait_seconds, gone
+        )
     if claimed is None:
         raise NoCodeYet(f"no unclaimed code has reached {msisdn} since 'after'")
     return ClaimAnswer(

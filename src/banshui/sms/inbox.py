@@ -205,6 +205,24 @@ class Inbox:
                     return sms
         return None
 
+    async def release(self, sms: InboundSms, claimer: str) -> bool:
+        """Give back a code ``claim_since`` gave ``claimer`` but that reached nobody.
+
+        Unclaimed again, it is offered to the next claim, and waiters wake for it.
+        Whether it was still the claimer's to give back.
+        """
+        async with self._db.transaction() as session:
+            released = await session.execute(
+                update(InboundSms)
+                .where(InboundSms.id == sms.id, InboundSms.claimed_by == claimer[:64])
+                .values(claimed_by=None, claimed_at=None)
+            )
+        if not getattr(released, "rowcount", 0):
+            return False
+        if sms.number is not None:
+            self._notifier.notify(sms.number)
+        return True
+
     async def latest(self, number: str, limit: int = 20) -> list[InboundSms]:
         async with self._db.session() as session:
             rows = await session.scalars(
