@@ -9,10 +9,11 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 
-from banshui.api import chat, errors, health, hooks, logins
+from banshui.api import chat, errors, hangups, health, hooks, logins
 from banshui.api import forwarding as forwarding_routes
 from banshui.api import registry as registry_routes
 from banshui.api import webhooks as webhook_routes
+from banshui.api.controls import ControlCharacters
 from banshui.api.limits import BodyLimit
 from banshui.background import start_background
 from banshui.core.addresses import ClientAddress
@@ -82,8 +83,11 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    # Innermost: its refusals are answered knowing the client's address.
+    app.add_middleware(ControlCharacters, page_error=failure_page)
     app.add_middleware(ClientAddress, trusted_proxies=settings.trusted_proxies)
     errors.install(app, page_error=failure_page)
+    hangups.install(app)
     # No request of the API or the console comes near it; a bigger one is refused
     # before it is read into memory.
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY)

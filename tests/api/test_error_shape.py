@@ -114,6 +114,33 @@ async def test_a_body_pydantic_refuses_is_a_422_naming_the_field(
     assert await login_rows(sandbox.stack.runtime) == before
 
 
+@pytest.mark.parametrize("given", [str, float], ids=["string", "float"])
+async def test_an_account_id_not_given_as_an_integer_is_refused_not_coerced(
+    sandbox: Sandbox, given: type
+) -> None:
+    auth = {"Authorization": f"Bearer {sandbox.api_key}"}
+    listing = await sandbox.stack.http.get(
+        f"/api/v1/enterprises/{A.tax_id}/accounts", headers=auth
+    )
+    account_id = listing.json()["accounts"][0]["id"]
+    before = await login_rows(sandbox.stack.runtime)
+
+    # "3" for 3: the account exists, so only strictness refuses it.
+    asked = await sandbox.stack.http.post(
+        LOGINS,
+        json={
+            "tax_id": A.tax_id,
+            "business": "receive",
+            "account_id": given(account_id),
+        },
+        headers=auth,
+    )
+
+    error = assert_error(asked, 422, "invalid", "account_id")
+    assert "valid integer" in error["message"]
+    assert await login_rows(sandbox.stack.runtime) == before
+
+
 @pytest.mark.parametrize(
     "content",
     [b'{"tax_id": "91440300MA5FA0010M", "business": ', b"tax_id=x&business=receive"],

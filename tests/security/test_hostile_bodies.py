@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -18,6 +19,7 @@ import pytest
 import pytest_asyncio
 from fastapi.routing import iter_route_contexts
 
+from api.shape import assert_error
 from banshui.operators.roles import Role
 from banshui.operators.users import add_operator
 from security.conftest import World
@@ -112,6 +114,44 @@ async def test_every_json_operation_answers_a_hostile_body_in_the_error_shape(
 
         assert_error_shape(answer)
         assert (answer.status_code == 413) == (name == "too large"), (method, url)
+
+
+@pytest.mark.parametrize(
+    "name", ["deeply nested list", "deeply nested object", "invalid UTF-8"]
+)
+async def test_every_json_operation_answers_unreadable_json_with_invalid_json(
+    world: World, operations: list[tuple[str, str]], name: str
+) -> None:
+    content, content_type = BODIES[name]
+
+    for method, path in operations:
+        url = filled(path)
+        headers = headers_for(world, method, url, content)
+        headers["content-type"] = content_type
+        answer = await world.http.request(method, url, content=content, headers=headers)
+
+        assert_error(answer, 422, "invalid_json", None)
+
+
+async def test_every_json_operation_refuses_a_chunked_body_over_1_mib_with_413(
+    world: World, operations: list[tuple[str, str]]
+) -> None:
+    content = b'{"name": "' + b"x" * (1024 * 1024 + 64 * 1024) + b'"}'
+
+    async def chunked() -> AsyncIterator[bytes]:
+        for start in range(0, len(content), 64 * 1024):
+            yield content[start : start + 64 * 1024]
+
+    for method, path in operations:
+        url = filled(path)
+        headers = headers_for(world, method, url, content)
+        headers["content-type"] = "application/json"
+        answer = await world.http.request(
+            method, url, content=chunked(), headers=headers
+        )
+
+        assert "content-length" not in answer.request.headers
+        assert_error(answer, 413, "too_large", None)
 
 
 @pytest.mark.parametrize("name", list(BODIES))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from banshui.api.bodies import Body
 from banshui.api.deps import runtime_of
 from banshui.api.guessing import count_wrong_key, turn_away_guessers
 from banshui.chat.commands import answer
@@ -23,7 +24,7 @@ class RobotNotConfigured(BanshuiError):
     code = "not_configured"
 
 
-class ChatMessage(BaseModel):
+class ChatMessage(Body):
     # Extra keys are ignored: chat platforms add their own to what they relay.
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 

@@ -99,11 +99,29 @@ def _http_error_of(
     async def http_error(request: Request, error: HTTPException) -> Response:
         if page_error is not None and error.status_code == 404 and is_page(request):
             return page_error(request, 404)
+        if error.status_code == 400 and error.__cause__ is not None:
+            unread = _unread_body(error.__cause__)
+            if unread is not None:
+                return unread
         code = _HTTP_CODES.get(error.status_code, "error")
         message = str(error.detail) if error.detail else code.replace("_", " ")
         return error_response(error.status_code, code, message)
 
     return http_error
+
+
+def _unread_body(cause: BaseException) -> Response | None:
+    """FastAPI's 400 for a JSON body it could not read, in the documented shape.
+
+    FastAPI answers any failure to read a body with its own 400: the body limit
+    refusing a chunked body as it comes in, JSON nested deeper than the parser
+    recurses, bytes that are not UTF-8.
+    """
+    if isinstance(cause, BanshuiError):
+        return error_response(cause.status, cause.code, cause.message, cause.field)
+    if isinstance(cause, RecursionError | UnicodeDecodeError):
+        return error_response(422, "invalid_json", "the body is not valid JSON")
+    return None
 
 
 def _unexpected_error_of(

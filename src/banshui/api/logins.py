@@ -9,8 +9,9 @@ from typing import Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from banshui.api.bodies import Body
 from banshui.api.deps import CurrentTenant, runtime_of
 from banshui.core.addresses import client_of
 from banshui.login.engine import LoginEngine
@@ -24,18 +25,14 @@ TaxId = Annotated[
 ]
 
 
-class LoginAsk(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class LoginAsk(Body):
     tax_id: TaxId
     business: Literal["receive", "issue"]
     account_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
 
-class TypedCode(BaseModel):
+class TypedCode(Body):
     """A code a person read off their phone, for a login waiting for it."""
-
-    model_config = ConfigDict(extra="forbid")
 
     code: str = Field(max_length=16, examples=["418207"])
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 
+from banshui.api.bodies import Body
 from banshui.api.deps import CurrentTenant, RowId, runtime_of
 from banshui.api.registry import actor_of
 from banshui.sync.models import Subscription
@@ -27,9 +28,7 @@ from banshui.sync.subscriptions import (
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
 
 
-class WebhookIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
+class WebhookIn(Body):
     url: str = Field(min_length=1, max_length=1000)
     events: list[Annotated[str, Field(min_length=1, max_length=60)]] = Field(
         min_length=1, max_length=20, examples=[["account.*", "session.dropped"]]

@@ -3,7 +3,8 @@
 Every console route runs through ``ConsoleRoute``: a caller who is not signed in
 is sent to the sign-in page, a refusal becomes a page in Chinese, and every
 response carries the same strict headers. Every POST is checked against the
-session's CSRF token before its handler sees the form.
+session's CSRF token before its handler sees the form, and a form with a NUL in
+a field is refused before its handler reads it.
 """
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ from fastapi.routing import APIRoute
 from starlette.datastructures import FormData
 
 from banshui.accounts.models import Tenant
+from banshui.api.bodies import NUL
 from banshui.api.deps import runtime_of
-from banshui.core.errors import BanshuiError, Forbidden
+from banshui.core.errors import BanshuiError, Forbidden, InvalidInput
 from banshui.core.settings import load_secret_key
 from banshui.operators.roles import LABELS, Role, may
 from banshui.operators.sessions import COOKIE, Cookies, current_session
 from banshui.runtime import Runtime
+from banshui.web.console.refusals import FIELDS
 
 CSRF_FIELD = "csrf_token"
 STALE_FORM = "表单已过期或来源不明，请刷新页面后重试。"
@@ -125,6 +128,16 @@ async def check_csrf(form: FormData, expected: str) -> None:
         raise Forbidden(STALE_FORM, field=CSRF_FIELD)
 
 
+def refuse_nul(form: FormData) -> None:
+    """No form field holds a NUL, which no field may hold and PostgreSQL refuses."""
+    for name, value in form.multi_items():
+        if isinstance(value, str) and (NUL in value or NUL in name):
+            field = name if NUL not in name else None
+            label = FIELDS.get(name, "填写的内容")
+            message = f"{label}含有不可见的 NUL 字符，请删除后重试。"
+            raise InvalidInput(message, field=field)
+
+
 def needs(role: Role) -> Callable[[Request], Coroutine[Any, Any, Caller]]:
     """A dependency: the caller, if their role is ``role`` or above."""
 
@@ -150,6 +163,8 @@ class ConsoleRoute(APIRoute):
 
         async def guarded(request: Request) -> Response:
             try:
+                if request.method == "POST":
+                    refuse_nul(await request.form())
                 response = await handler(request)
             except SignInNeeded:
                 response = RedirectResponse(_sign_in_url(request), status_code=303)
