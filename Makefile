@@ -7,6 +7,9 @@ STAMP := $(VENV)/.installed-stamp
 # spread over this many processes, a test file to a process.
 PYTEST_WORKERS ?= 2
 PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
+# Where `make run` serves: `make run PORT=8080`, `make run HOST=0.0.0.0`.
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 .PHONY: install run demo test test-sqlite pytest-sqlite pytest-postgresql check lint format typecheck pytest bench bench-smoke clean
 
@@ -18,10 +21,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## run: serve banshui with the simulated bureau and the demo cast on 127.0.0.1:8000
+## run: serve banshui with the simulated bureau and the demo cast on $(HOST):$(PORT)
 run: $(STAMP)
 	$(BIN)/banshui db upgrade
-	$(BIN)/banshui serve
+	$(BIN)/banshui serve --host $(HOST) --port $(PORT)
 
 ## demo: the six-step scenario (see README) on a fresh temporary database
 demo: $(STAMP)

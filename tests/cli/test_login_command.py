@@ -208,3 +208,38 @@ async def test_banshui_type_code_for_a_login_not_waiting_for_one_fails_saying_so
     assert "the login is not waiting for a typed code (it is succeeded)" in (
         stderr.decode()
     )
+
+
+async def test_banshui_login_release_prints_the_login_as_released(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    command = _banshui(sandbox, "login", A.tax_id, "--business", "receive")
+    pipe = asyncio.subprocess.PIPE
+    process = await asyncio.create_subprocess_exec(
+        *command,
+        "--release",
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=pipe,
+        stderr=pipe,
+        cwd=tmp_path,
+        env=ENVIRONMENT,
+    )
+    try:
+        stdout, stderr = await asyncio.wait_for(process.communicate(), SECONDS)
+    finally:
+        _stop(process)
+
+    assert process.returncode == 0, stderr.decode()
+    progress = [line.strip() for line in stderr.decode().splitlines()]
+    assert progress[-2:] == ["succeeded", "released"], progress
+    rows = {
+        cells[0]: cells[1:]
+        for line in stdout.decode().splitlines()
+        if len(cells := [cell.strip() for cell in line.split("│")[1:-1]]) == 2
+    }
+    assert rows["status"] == ["released"], stdout.decode()
+    # The lease ended at the release: no time it would have run to is shown.
+    assert rows["lease_expires_at"] == [""], stdout.decode()
+    login_id = rows["id"][0]
+    login = await sandbox.client.login(login_id)
+    assert (login["status"], login["lease_expires_at"]) == ("released", None)

@@ -49,7 +49,7 @@ async def test_the_form_asks_for_the_number_and_its_pin_in_chinese(desk: Desk) -
     assert page.headers["content-type"].startswith("text/html")
     assert 'lang="zh-CN"' in page.text
     assert 'name="number"' in page.text and 'name="pin"' in page.text
-    assert "查询码" in page.text
+    assert '<label for="pin">PIN</label>' in page.text
 
 
 async def test_a_wrong_pin_is_refused_and_shows_no_sms(desk: Desk) -> None:

@@ -210,7 +210,7 @@ async def test_a_wrong_field_is_named_in_chinese_and_nothing_is_written(
     assert "账户应为 11 位中国大陆手机号码" in number.text
     assert 'class="field-error"' in number.text
     assert ZHANG_SAN.password not in number.text  # the password is not echoed
-    assert role.status_code == 422 and "请选择角色" in role.text
+    assert role.status_code == 422 and "请选择身份" in role.text
     assert stranger.status_code == 422
     assert "该号码在税局属于「李四」，不是所选的自然人" in stranger.text
     async with sandbox.stack.runtime.db.session() as session:
@@ -277,6 +277,45 @@ async def test_another_password_is_refused_unless_the_operator_says_it_changed(
     async with runtime.db.session() as session:
         zhang = await session.get(Person, await person_id(sandbox, "张三"))
     assert zhang is not None and registry.password_of(zhang) == changed
+
+
+async def test_an_account_is_added_without_a_password_the_person_has_stored(
+    sandbox: Sandbox, cast: Cast
+) -> None:
+    runtime = sandbox.stack.runtime
+    registry = Registry(runtime.db, runtime.vault, runtime.clock)
+    made = await registry.add_enterprise(
+        sandbox.tenant_id, "91440300MA5FJ0090U", "深圳市示例壬有限公司"
+    )
+    without = {k: v for k, v in new_account().items() if k != "password"}
+    async with runtime.db.session() as session:
+        zhang = await session.get(Person, await person_id(sandbox, "张三"))
+    assert zhang is not None
+    stored = registry.password_of(zhang)
+
+    async with Console(sandbox.stack.url) as console:
+        await console.sign_in(cast.operator, PASSWORD)
+        form = await console.get(f"/enterprises/{made.id}/accounts/new")
+        unticked = await console.post(
+            f"/enterprises/{made.id}/accounts/new", without | {"update_password": "on"}
+        )
+        added = await console.post(f"/enterprises/{made.id}/accounts/new", without)
+
+    # No password of its own (R2): the field may stay empty.
+    password_input = form.text[form.text.index('id="password"') :]
+    assert "required" not in password_input[: password_input.index(">")]
+    # 更新密码 without the new password says what is missing, and adds nothing.
+    assert unticked.status_code == 422
+    assert "勾选「更新密码」时，请填写该自然人在税局的新密码。" in unticked.text
+    assert added.status_code == 303, added.text
+    assert "done=account_added" in added.headers["location"]
+    services = await services_of(sandbox, "91440300MA5FJ0090U")
+    assert [(s.default_business, s.identity_code) for s in services] == [
+        ("issue", "03")
+    ]
+    async with runtime.db.session() as session:
+        zhang = await session.get(Person, await person_id(sandbox, "张三"))
+    assert zhang is not None and registry.password_of(zhang) == stored
 
 
 async def test_an_app_secret_can_only_be_replaced(sandbox: Sandbox, cast: Cast) -> None:

@@ -116,12 +116,15 @@ async def test_an_enabled_operator_signs_in_again(
     assert enabled.status_code == 303
     assert signed.status_code == 303
     assert not (await operator(sandbox, operator_id)).disabled
-    actions = [action for action, _, _ in await audited(sandbox, name)]
+    entries = await audited(sandbox, name)
+    actions = [action for action, _, _ in entries]
     assert actions[-3:] == [
         "operator.disabled",
         "operator.enabled",
         "operator.signed_in",
     ]
+    # The one who signed in is the actor, as the admin is of the two before it.
+    assert entries[-1] == ("operator.signed_in", f"console:{name}", "127.0.0.1")
 
 
 async def test_a_new_role_holds_from_the_operators_next_click(

@@ -152,3 +152,23 @@ def test_a_forgotten_password_is_reset_on_the_machine_from_stdin(
     hashed, actors = asyncio.run(stored(database_url, "钱七"))
     assert password_matches(hashed, NEW_PASSWORD)
     assert actors == ["cli"]
+
+
+def _header(shown: str) -> list[str]:
+    """The column names of the table a command printed."""
+    line = next(line for line in shown.splitlines() if "┃" in line)
+    return [cell.strip() for cell in line.split("┃")[1:-1]]
+
+
+def test_user_list_shows_the_columns_user_add_prints_with_the_role_label(
+    tmp_path: Path, database_url: str
+) -> None:
+    added = banshui(
+        tmp_path, database_url, "user", "add", "钱七", "--role", "admin", stdin=PASSWORD
+    )
+    listed = banshui(tmp_path, database_url, "user", "list")
+
+    assert added.exit_code == 0 and listed.exit_code == 0, listed.stderr
+    assert "role_label" in _header(added.stdout)
+    assert _header(listed.stdout) == _header(added.stdout)
+    assert "管理员" in listed.stdout

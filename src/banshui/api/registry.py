@@ -11,12 +11,13 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 
 from banshui.accounts.identity import mask_id_number
 from banshui.accounts.models import Enterprise
 from banshui.accounts.service import PersonRecord, Registry
 from banshui.accounts.uscc import region_name
+from banshui.api.bodies import Body
 from banshui.api.deps import CurrentTenant, RowId, runtime_of
 from banshui.core.addresses import client_of
 from banshui.core.errors import NotFound
@@ -30,11 +31,7 @@ Mobile = Annotated[str, Field(min_length=1, max_length=20, examples=["1991234000
 Business = Literal["issue", "receive"]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-
-class EnterpriseIn(Strict):
+class EnterpriseIn(Body):
     tax_id: TaxId
     name: str = Field(min_length=1, max_length=200)
     # Derived from the tax id (R13) unless given: two province digits or a
@@ -55,17 +52,17 @@ class EnterpriseList(BaseModel):
     enterprises: list[EnterpriseOut]
 
 
-class PersonIn(Strict):
+class PersonIn(Body):
     name: str = Field(min_length=1, max_length=100)
     id_number: str = Field(min_length=1, max_length=20, examples=["44030519900101123X"])
     password: SecretStr = Field(min_length=1, max_length=200)
 
 
-class PasswordIn(Strict):
+class PasswordIn(Body):
     password: SecretStr = Field(min_length=1, max_length=200)
 
 
-class NumberIn(Strict):
+class NumberIn(Body):
     number: Mobile
     # 默认手机号 at the bureau; the guide adds sub-numbers with 否.
     default_at_bureau: bool = False
@@ -96,22 +93,22 @@ class PersonList(BaseModel):
     persons: list[PersonOut]
 
 
-class AccountIn(Strict):
-    """The guide's 新增 form: 登录类型, 账户 (the number), 角色, 默认业务."""
+class AccountIn(Body):
+    """The guide's 新增 form: 登录类型, 账户 (the number), 身份, 默认业务."""
 
     login_type: Literal["sub_number", "phone"]
     account: Mobile
     identity_code: str = Field(min_length=1, max_length=2, examples=["03"])
     default_business: Business
     is_default: bool = False
-    # 企享云appKey/appSecret: for a sub-number hosted at another provider, whose
-    # codes banshui claims there through the provider API.
+    # 号码由其他服务商托管（appKey/appSecret）: a sub-number hosted at another
+    # provider, whose codes banshui claims there through the provider API.
     provider_url: str | None = Field(default=None, min_length=1, max_length=500)
     app_key: str | None = Field(default=None, min_length=1, max_length=64)
     app_secret: SecretStr | None = Field(default=None, min_length=1, max_length=200)
 
 
-class AccountPatch(Strict):
+class AccountPatch(Body):
     default_business: Business | None = None
     is_default: bool | None = None
 

@@ -249,8 +249,8 @@ def source_add(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply the migrations (safe to run from several processes at once)."""
-    upgrade(settings().database_url)
-    err.print("database is up to date")
+    done = upgrade(settings().database_url)
+    err.print(done.describe(), highlight=False)
 
 
 def _print_demo(result: dict[str, Any]) -> None:

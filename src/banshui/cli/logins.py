@@ -55,8 +55,9 @@ def login(
             err.print(f"login {asked['id']}: {asked['status']}", highlight=False)
             final = await _followed(client, asked, ask_for_codes)
             if release and final["status"] == "succeeded":
-                await client.release(asked["id"])
-                err.print("  released", highlight=False)
+                # What is printed is the login as it is now: released.
+                final = await client.release(asked["id"])
+                err.print(f"  {final['status']}", highlight=False)
             return final
 
     final = _talk_to(server, follow)
@@ -64,7 +65,10 @@ def login(
         emit_json(final)
     else:
         _print_login(final)
-    raise typer.Exit(0 if final["status"] == "succeeded" else 1)
+    served = final["status"] == "succeeded" or (
+        release and final["status"] == "released"
+    )
+    raise typer.Exit(0 if served else 1)
 
 
 @app.command("type-code")

@@ -85,7 +85,9 @@ def user_list(as_json: Json = False) -> None:
     if as_json:
         emit_json(rows)
         return
-    columns = ["id", "name", "role", "tenant", "disabled", "locked_until"]
+    # The same columns as ``user add`` prints.
+    columns = ["id", "name", "role", "role_label", "tenant", "disabled"]
+    columns.append("locked_until")
     table("operators", columns, [[row[c] for c in columns] for row in rows])
 
 

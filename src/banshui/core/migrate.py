@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, pool, text
 
 from banshui.core.db import is_sqlite, sync_url
@@ -24,7 +26,22 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str) -> None:
+@dataclass(frozen=True)
+class Upgraded:
+    """What an upgrade found and left: ``before`` is None on an empty database."""
+
+    before: str | None
+    after: str | None
+
+    def describe(self) -> str:
+        if self.before == self.after:
+            return f"database already up to date at revision {self.after}"
+        if self.before is None:
+            return f"created the schema at revision {self.after}"
+        return f"upgraded the database from revision {self.before} to {self.after}"
+
+
+def upgrade(url: str) -> Upgraded:
     """Bring the database to the newest revision; safe from several processes."""
     if is_sqlite(url):
         private_sqlite_file(url)
@@ -36,7 +53,10 @@ def upgrade(url: str) -> None:
             connection.execute(
                 text("SELECT pg_advisory_xact_lock(:k)"), {"k": _UPGRADE_LOCK}
             )
+        before = MigrationContext.configure(connection).get_current_revision()
         config = alembic_config(url)
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+        after = MigrationContext.configure(connection).get_current_revision()
     engine.dispose()
+    return Upgraded(before=before, after=after)

@@ -92,7 +92,13 @@ async def events_of(db: Database, login_id: str) -> list[LoginEvent]:
 
 
 def view(login: LoginRequest) -> dict[str, Any]:
-    """The login object of the API (DESIGN §4)."""
+    """The login object of the API (DESIGN §4).
+
+    ``lease_expires_at`` is when the lease ends while it is held, and when it ran
+    out for an expired login; a released lease ended at ``updated_at``, so the
+    time it would have run to is not shown.
+    """
+    lease = None if login.status == Status.RELEASED else login.lease_expires_at
     return {
         "id": login.id,
         "status": login.status,
@@ -105,7 +111,7 @@ def view(login: LoginRequest) -> dict[str, Any]:
         "number": login.number,
         "sms_used": login.sms_used,
         "switched": login.switched,
-        "lease_expires_at": _iso(login.lease_expires_at),
+        "lease_expires_at": _iso(lease),
         "created_at": _iso(login.created_at),
         "updated_at": _iso(login.updated_at),
     }

@@ -176,10 +176,12 @@ async def _admit(
         await session.execute(delete(SignInRefusal).where(SignInRefusal.id == attempt))
         current.failures = 0
         current.signed_in_at = now
+        # Who signed in is the operator, as in every entry of theirs; the
+        # address goes where every entry keeps it (its client).
         record(
             session,
             clock,
-            actor=client,
+            actor=f"console:{current.name}",
             action="operator.signed_in",
             subject=f"operator:{current.name}",
         )

@@ -34,7 +34,7 @@ CLIENT_LIMIT = 20
 WINDOW = ClientWindow(QueryRefusal, CLIENT_LIMIT, CLIENT_WINDOW)
 SHOWN = 5
 
-REFUSED = "号码或查询码不正确，或该号码暂时无法查询。"
+REFUSED = "号码或 PIN 不正确，或该号码暂时无法查询。"
 TOO_MANY = "尝试次数过多，请 15 分钟后再试。"
 BAD_NUMBER = "请输入 11 位手机号码。"
 

@@ -43,7 +43,7 @@ ACTIONS = {
     "number.unbound": "解绑小号",
     "number.owner_set": "号码归属自然人",
     "number.owner_moved": "号码转到他人名下",
-    "number.pin_set": "设置查询码",
+    "number.pin_set": "设置 PIN",
     "number.portal_refused": "税局拒绝添加号码",
     "number.service_end_set": "设置服务到期日",
     "operator.add": "新增用户",

@@ -1,8 +1,10 @@
 """The 新增 form of the guide: an e-tax account for an enterprise.
 
-登录类型 (办税小号 or 手机验证码), 账户 (the number), 密码 (the person's e-tax
-password, R2), 角色 (the identity code, R7), the default business, and for a
-sub-number hosted by another provider its appKey/appSecret. The person is the
+登录类型 (办税小号 or 手机验证码), 账户 (the number), 身份 (the identity code,
+R7), the default business, and for a
+sub-number hosted by another provider its appKey/appSecret. An account has no
+password of its own (R2): the person's stored one is used, and 密码 is filled in
+only with 更新密码, when the person changed it at the bureau. The person is the
 number's owner at the bureau; a number banshui has no owner for yet is given to
 the person chosen on the form. The form's fields are checked here, in Chinese,
 before the registry (which checks them again) is asked to write anything.
@@ -37,7 +39,8 @@ from banshui.web.console.hosting import Hosting, check_hostable, hosting_of
 class NewAccount:
     login_type: str
     number: str
-    password: str
+    # None: the person's stored password, unchanged (R2).
+    password: str | None
     identity_code: str
     business: str
     is_default: bool
@@ -64,19 +67,22 @@ def read_new_account(form: FormData) -> NewAccount:
     """The form's fields, each checked, the first wrong one named in Chinese."""
     login_type = forms.choice(form, "login_type", "登录类型", LOGIN_TYPES)
     number = forms.mobile(form, "account", "账户")
-    password = forms.secret(form, "password")
-    if not password:
-        raise InvalidInput("请填写该自然人的电子税局登录密码。", field="password")
+    password = forms.secret(form, "password") or None
+    password_changed = forms.checked(form, "update_password")
+    if password_changed and password is None:
+        raise InvalidInput(
+            "勾选「更新密码」时，请填写该自然人在税局的新密码。", field="password"
+        )
     return NewAccount(
         login_type=login_type,
         number=number,
         password=password,
-        identity_code=forms.choice(form, "identity_code", "角色", IDENTITIES),
+        identity_code=forms.choice(form, "identity_code", "身份", IDENTITIES),
         business=forms.choice(form, "default_business", "默认业务", BUSINESSES),
         is_default=forms.checked(form, "is_default"),
         person_id=forms.identifier(form, "person_id"),
         hosting=hosting_of(form),
-        password_changed=forms.checked(form, "update_password"),
+        password_changed=password_changed,
     )
 
 
@@ -97,7 +103,7 @@ async def add_account(
             is_sub_number=new.login_type == "sub_number",
             actor=actor,
         )
-    if plan.password_changed:
+    if plan.password_changed and new.password is not None:
         await registry.change_password(tenant_id, plan.person.id, new.password, actor)
     hosting = new.hosting
     account = await registry.serve_enterprise(
@@ -138,6 +144,8 @@ async def _plan(
     if number is not None:
         await _check_account(session, person, number, enterprise, new)
 
+    if new.password is None:
+        return _Plan(person, owner is not None, password_changed=False)
     stored = runtime.vault.open(person.password_sealed, PASSWORD_PURPOSE)
     changed = stored != new.password
     if changed and not new.password_changed:
