@@ -19,7 +19,8 @@ from banshui.sms.extraction import extract
 
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "corpus.jsonl"
-SAMPLES = HERE.parent.parent / "shared" / "data" / "sms-samples.jsonl"
+# Real bureau and bank texts with their right answers, kept with the tests.
+SAMPLES = HERE.parent / "tests" / "data" / "sms-samples.jsonl"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +82,7 @@ def throughput(texts: list[str], seconds: float) -> float:
 
 def run(seconds: float = 2.0, samples: Path = SAMPLES) -> dict[str, Any]:
     corpus = load(CORPUS)
-    shared = load(samples) if samples.is_file() else []
+    shared = load(samples)
     on_samples = score(shared)
     on_corpus = score(corpus)
     every = [*shared, *corpus]

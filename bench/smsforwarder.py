@@ -1,7 +1,7 @@
 """SmsForwarder webhook bodies as the app sends them: default template, signed.
 
 The load generator and the hand-off benchmark both post these. Written from
-GATEWAYS.md, apart from banshui's own parser, so a mistake cannot hide by being
+docs/gateways.md, apart from banshui's own parser, so a mistake cannot hide by being
 made the same way on both ends.
 """
 

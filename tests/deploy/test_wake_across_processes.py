@@ -121,7 +121,7 @@ def _serve(url: str, key: str, folder: Path) -> Process:
 
 
 def _body(text: str) -> bytes:
-    """SmsForwarder's default form, signed as GATEWAYS.md says the app signs."""
+    """SmsForwarder's default form, signed as docs/gateways.md says the app signs."""
     stamp = int(time.time() * 1000)
     received = time.strftime("%Y-%m-%d %H:%M:%S")
     content = "\n".join(["12366", text, f"SIM1_中国移动_{NUMBER}", received, "phone"])

@@ -1,6 +1,6 @@
 """Each gateway's request as its own software would sign it, apart from banshui.
 
-The schemes are those of GATEWAYS.md; Twilio's is made by Twilio's own
+The schemes are those of docs/gateways.md; Twilio's is made by Twilio's own
 ``RequestValidator``. Nothing here imports banshui's signature code, so a
 mistake there cannot hide by being repeated here.
 """

@@ -1,6 +1,6 @@
 """SmsForwarder's webhook through the real app over HTTP: store once, then acknowledge.
 
-Requests are signed here, apart from banshui's own code, as GATEWAYS.md says the
+Requests are signed here, apart from banshui's own code, as docs/gateways.md says the
 app signs them: ``urlencode(base64(HMAC-SHA256(secret, f"{timestamp}\\n{secret}")))``.
 """
 

@@ -1,4 +1,4 @@
-"""Each gateway's webhook through the real app over HTTP, row by row of GATEWAYS.md.
+"""Each gateway's webhook through the real app over HTTP, as docs/gateways.md says.
 
 SMS Gateway for Android, Twilio and the generic format: a valid request is stored
 once, a tampered one is refused and counted, a replay is refused where the scheme

@@ -58,7 +58,7 @@ class ReceivedSms:
 
     sender: str
     text: str
-    # What makes two deliveries the same SMS for this gateway (GATEWAYS.md).
+    # What makes two deliveries the same SMS for this gateway (docs/gateways.md).
     identity: str
     number: str | None = None
     sim_slot: str | None = None

@@ -117,7 +117,7 @@ def _check(content: _Content) -> None:
 
 
 def _identity(content: _Content, fields: Fields) -> str:
-    """What makes two deliveries the same SMS (GATEWAYS.md).
+    """What makes two deliveries the same SMS (docs/gateways.md).
 
     With a receive time, it is the same sender, text and receive time. Without one,
     it is the same sender and text sent in the same 10-second bucket of the app's
