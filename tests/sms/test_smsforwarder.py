@@ -117,6 +117,22 @@ def test_a_signed_form_request_verifies_and_parses_to_the_raw_sms() -> None:
     assert sms.gateway_time == RECEIVED
 
 
+def test_receiving_a_request_gives_what_verifying_and_parsing_it_give() -> None:
+    request = _form(_fields())
+
+    verified, messages = GATEWAY.receive(request, SECRET, NOW)
+
+    assert verified == _verify(request)
+    assert messages == GATEWAY.parse(request)
+
+
+def test_an_unsigned_request_is_refused_for_its_signature_whatever_its_body() -> None:
+    request = _form(_fields(sign="not-the-sign", content=""))
+
+    with pytest.raises(SignatureRefused):
+        GATEWAY.receive(request, SECRET, NOW)
+
+
 @pytest.mark.parametrize("times", [0, 1, 2], ids=["raw", "once", "twice"])
 def test_the_sign_verifies_however_many_times_it_was_url_encoded(times: int) -> None:
     request = _form(_fields(sign=_encoded(_sign(NOW_MS), times)))

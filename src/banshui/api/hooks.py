@@ -28,7 +28,6 @@ from banshui.sms.gateways.base import (
     MalformedSms,
     SignatureRefused,
     StaleTimestamp,
-    Verified,
 )
 from banshui.sms.gateways.registry import gateway_for
 from banshui.sms.sources import SECRET_PURPOSE, webhook_url
@@ -75,19 +74,17 @@ async def receive_sms(request: Request) -> Response:
         return error_response(413, "too_large", "the body is larger than 64 KiB")
 
     secret = runtime.vault.open(source.secret_sealed, SECRET_PURPOSE)
-    verified: Verified | None = None
     try:
-        verified = gateway.verify(inbound, secret, runtime.clock.now())
-        messages = gateway.parse(inbound)
-        stored = await runtime.inbox.store(source, verified, messages)
+        verified, messages = gateway.receive(inbound, secret, runtime.clock.now())
     except SignatureRefused as refused:
-        # Once the signature held, only a used nonce is refused: a replay.
-        reason: Reason = "replay" if verified is not None else _reason(refused)
-        SIGNATURE_FAILURES.labels(source=name).inc()
-        count_refusal(cast(Gateway, gateway.kind), reason)
-        return error_response(
-            401, "bad_signature", "the request signature is not valid"
-        )
+        return _refused(gateway, name, _reason(refused))
+    except MalformedSms as error:
+        return error_response(422, "invalid", error.message, error.field)
+    try:
+        stored = await runtime.inbox.store(source, verified, messages)
+    except SignatureRefused:
+        # The signature held: only a used nonce is refused now, a replay.
+        return _refused(gateway, name, "replay")
     except MalformedSms as error:
         return error_response(422, "invalid", error.message, error.field)
 
@@ -104,6 +101,12 @@ async def receive_sms(request: Request) -> Response:
 def _acknowledges_its_own_way(gateway: type[GatewayFormat]) -> bool:
     # Asked once per format: a Protocol's isinstance walks its attributes.
     return issubclass(gateway, AcknowledgesItsOwnWay)
+
+
+def _refused(gateway: GatewayFormat, source: str, reason: Reason) -> Response:
+    SIGNATURE_FAILURES.labels(source=source).inc()
+    count_refusal(cast(Gateway, gateway.kind), reason)
+    return error_response(401, "bad_signature", "the request signature is not valid")
 
 
 def _reason(refused: SignatureRefused) -> Reason:

@@ -103,3 +103,13 @@ class GatewayFormat(Protocol):
     def parse(self, request: InboundRequest) -> list[ReceivedSms]:
         """The SMS the request carries; raise MalformedSms."""
         ...
+
+    def receive(
+        self, request: InboundRequest, secret: str, now: datetime
+    ) -> tuple[Verified, list[ReceivedSms]]:
+        """``verify``, then ``parse``: what the webhook asks, in that order.
+
+        Nothing of the body is judged before its signature holds, so an unsigned
+        request is refused as such whatever it holds.
+        """
+        ...

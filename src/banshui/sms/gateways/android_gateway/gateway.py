@@ -36,6 +36,11 @@ class AndroidGateway:
         digest = hashlib.sha256(request.body).hexdigest()
         return Verified(nonce=None, content_hash=digest)
 
+    def receive(
+        self, request: InboundRequest, secret: str, now: datetime
+    ) -> tuple[Verified, list[ReceivedSms]]:
+        return self.verify(request, secret, now), self.parse(request)
+
     def parse(self, request: InboundRequest) -> list[ReceivedSms]:
         envelope = read_json(request.body, Envelope)
         # Sent, delivered, ping …: acknowledged, so the app stops retrying them.

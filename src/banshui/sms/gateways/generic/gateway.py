@@ -55,6 +55,11 @@ class Generic:
         digest = hashlib.sha256(request.body).hexdigest()
         return Verified(nonce=claimed.nonce, content_hash=digest, single_use=True)
 
+    def receive(
+        self, request: InboundRequest, secret: str, now: datetime
+    ) -> tuple[Verified, list[ReceivedSms]]:
+        return self.verify(request, secret, now), self.parse(request)
+
     def parse(self, request: InboundRequest) -> list[ReceivedSms]:
         body = read_json(request.body, GenericSms)
         sms = ReceivedSms(

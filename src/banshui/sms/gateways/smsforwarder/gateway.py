@@ -38,41 +38,47 @@ class SmsForwarder:
 
     kind = "smsforwarder"
 
-    def __init__(self) -> None:
-        self._last: tuple[InboundRequest, Fields, _Content] | None = None
-
     def verify(self, request: InboundRequest, secret: str, now: datetime) -> Verified:
-        fields, content = self._read(request)
-        nonce = check(fields.get("timestamp"), fields.get("sign"), secret, now)
-
-        # The sign vouches for nothing but the timestamp: the hash is what lets the
-        # inbox tell the app's retry from a replay with other content.
-        return Verified(nonce=nonce, content_hash=_content_hash(content))
+        fields = read_fields(request)
+        return _verified(fields, _content(fields), secret, now)
 
     def parse(self, request: InboundRequest) -> list[ReceivedSms]:
-        fields, content = self._read(request)
-        if fields.body_error is not None:
-            raise MalformedSms(fields.body_error, field="body")
+        fields = read_fields(request)
+        return _parsed(fields, _content(fields))
 
-        _check(content)
-        sms = ReceivedSms(
-            sender=content.sender,
-            text=content.text,
-            identity=_identity(content, fields),
-            sim_slot=content.sim_slot,
-            gateway_time=content.receive_time,
-        )
-        return [sms]
-
-    def _read(self, request: InboundRequest) -> tuple[Fields, _Content]:
-        """The request's fields and content, read once for ``verify`` and ``parse``."""
-        last = self._last
-        if last is not None and last[0] is request:
-            return last[1], last[2]
+    def receive(
+        self, request: InboundRequest, secret: str, now: datetime
+    ) -> tuple[Verified, list[ReceivedSms]]:
+        # The fields and the template are read once for both: they are most of
+        # what either step costs.
         fields = read_fields(request)
         content = _content(fields)
-        self._last = (request, fields, content)
-        return fields, content
+        return _verified(fields, content, secret, now), _parsed(fields, content)
+
+
+def _verified(
+    fields: Fields, content: _Content, secret: str, now: datetime
+) -> Verified:
+    nonce = check(fields.get("timestamp"), fields.get("sign"), secret, now)
+
+    # The sign vouches for nothing but the timestamp: the hash is what lets the
+    # inbox tell the app's retry from a replay with other content.
+    return Verified(nonce=nonce, content_hash=_content_hash(content))
+
+
+def _parsed(fields: Fields, content: _Content) -> list[ReceivedSms]:
+    if fields.body_error is not None:
+        raise MalformedSms(fields.body_error, field="body")
+
+    _check(content)
+    sms = ReceivedSms(
+        sender=content.sender,
+        text=content.text,
+        identity=_identity(content, fields),
+        sim_slot=content.sim_slot,
+        gateway_time=content.receive_time,
+    )
+    return [sms]
 
 
 def _content(fields: Fields) -> _Content:

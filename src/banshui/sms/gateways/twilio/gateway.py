@@ -45,6 +45,11 @@ class Twilio:
         digest = hashlib.sha256(request.body).hexdigest()
         return Verified(nonce=None, content_hash=digest)
 
+    def receive(
+        self, request: InboundRequest, secret: str, now: datetime
+    ) -> tuple[Verified, list[ReceivedSms]]:
+        return self.verify(request, secret, now), self.parse(request)
+
     def parse(self, request: InboundRequest) -> list[ReceivedSms]:
         try:
             fields = message_fields(request)
