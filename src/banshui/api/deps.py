@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, cast
 
 from fastapi import Depends, Path, Request
+from sqlalchemy.orm import Session
 
 from banshui.accounts.models import Tenant
-from banshui.accounts.tenants import tenant_for_key
-from banshui.api.guessing import count_wrong_key, turn_away_guessers
+from banshui.accounts.tenants import tenant_of_key
+from banshui.api.guessing import count_wrong_key, refuse, turned_away_in
 from banshui.core.addresses import client_of
 from banshui.core.errors import Unauthorized
 from banshui.metrics import count_refusal
@@ -22,20 +24,29 @@ def runtime_of(request: Request) -> Runtime:
 async def current_tenant(request: Request) -> Tenant:
     runtime = runtime_of(request)
     client = client_of(request)
-    await turn_away_guessers(runtime, client, "api")
-
     header = request.headers.get("authorization", "")
     scheme, _, key = header.partition(" ")
-    try:
-        if scheme.lower() != "bearer" or not key.strip():
-            raise Unauthorized(
-                "send the tenant API key as 'Authorization: Bearer <key>'"
-            )
-        return await tenant_for_key(runtime.db, key.strip())
-    except Unauthorized:
-        await count_wrong_key(runtime, client, "api")
-        count_refusal("api", "bad_key")
-        raise
+    key = key.strip() if scheme.lower() == "bearer" else ""
+    now = runtime.clock.now()
+
+    def look(session: Session) -> tuple[timedelta | None, Tenant | None]:
+        # Every API request asks both: one trip, the client's window first.
+        wait = turned_away_in(session, client, now)
+        if wait is not None or not key:
+            return wait, None
+        return None, tenant_of_key(session, key)
+
+    wait, tenant = await runtime.db.run_read(look)
+    if wait is not None:
+        refuse("api", wait)
+    if tenant is not None:
+        return tenant
+
+    await count_wrong_key(runtime, client, "api")
+    count_refusal("api", "bad_key")
+    if not key:
+        raise Unauthorized("send the tenant API key as 'Authorization: Bearer <key>'")
+    raise Unauthorized("the API key is not valid")
 
 
 CurrentTenant = Annotated[Tenant, Depends(current_tenant)]

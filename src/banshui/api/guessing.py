@@ -12,8 +12,10 @@ nonce is no guess and does not count.
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import NoReturn
+
+from sqlalchemy.orm import Session
 
 from banshui.api.models import KeyRefusal
 from banshui.core.addresses import LENGTH
@@ -36,7 +38,12 @@ async def turn_away_guessers(runtime: Runtime, client: str, door: Gateway) -> No
         lambda session: WINDOW.wait_in(session, client, now)
     )
     if wait is not None:
-        _refuse(door, wait)
+        refuse(door, wait)
+
+
+def turned_away_in(session: Session, client: str, now: datetime) -> timedelta | None:
+    """``turn_away_guessers``'s look, for a read that looks up the key beside it."""
+    return WINDOW.wait_in(session, client, now)
 
 
 async def count_wrong_key(runtime: Runtime, client: str, door: Gateway) -> None:
@@ -53,10 +60,11 @@ async def count_wrong_key(runtime: Runtime, client: str, door: Gateway) -> None:
             await WINDOW.forget_old(session, now)
             session.add(KeyRefusal(client=client[:LENGTH], at=now))
     if wait is not None:
-        _refuse(door, wait)
+        refuse(door, wait)
 
 
-def _refuse(door: Gateway, wait: timedelta) -> NoReturn:
+def refuse(door: Gateway, wait: timedelta) -> NoReturn:
+    """429 with Retry-After: the client is turned away for ``wait``."""
     count_refusal(door, "rate_limited")
     seconds = max(1, math.ceil(wait.total_seconds()))
     raise TooManyRequests(
