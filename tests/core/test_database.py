@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Engine, event, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine, event, func, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from banshui.core.db import Database
@@ -263,4 +263,46 @@ async def test_a_write_given_up_before_its_turn_is_never_done(db: Database) -> N
 
     with pytest.raises(asyncio.CancelledError):
         await given_up
+    assert await customers(db) == 1
+
+
+@pytest.mark.sqlite_only
+async def test_writes_committed_together_all_fail_when_sqlite_undoes_their_transaction(
+    db: Database,
+) -> None:
+    # SQLite undoes a whole transaction on a full disk or an I/O error; a
+    # trigger's RAISE(ROLLBACK) does the same on demand.
+    await db.run_transaction(
+        lambda session: session.execute(
+            text(
+                "CREATE TRIGGER undo_all BEFORE INSERT ON customers "
+                "WHEN NEW.name = '全部撤销' BEGIN SELECT RAISE(ROLLBACK, 'undone'); END"
+            )
+        )
+    )
+    held = asyncio.Event()
+    let_go = asyncio.Event()
+
+    async def holder() -> None:
+        async with db.transaction():
+            held.set()
+            await let_go.wait()
+
+    first = asyncio.create_task(holder())
+    await held.wait()
+    waiting = [
+        asyncio.create_task(db.run_transaction(lambda s, n=name: add_customer(s, n)))
+        for name in ("甲", "乙", "全部撤销", "丙")
+    ]
+    await asyncio.sleep(0)
+    let_go.set()
+    await first
+    outcomes = await asyncio.gather(*waiting, return_exceptions=True)
+
+    # Each caller hears of the error that undid it all, not of a lost savepoint.
+    assert all(isinstance(outcome, DBAPIError) for outcome in outcomes)
+    assert all("undone" in str(outcome) for outcome in outcomes)
+    assert await customers(db) == 0
+    # The thread's connection goes on writing as before.
+    await db.run_transaction(lambda session: add_customer(session, "丁"))
     assert await customers(db) == 1

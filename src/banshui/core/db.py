@@ -377,7 +377,9 @@ class _SqliteStorage:
         burst, writers queued behind each other's syncs. Each work runs in a
         savepoint of its own, so one that fails is undone alone and the others
         commit. Its caller is answered only after the commit: if the commit
-        fails, every work of the batch fails with it.
+        fails, every work of the batch fails with it. So does every work when
+        SQLite itself undid the whole transaction (a full disk, an I/O error):
+        the savepoint is gone with it, and what the works before had written.
         """
         # Taken from the pool once and kept: checking it out and back in for
         # every transaction cost as much as a small batch of SMS to write.
@@ -387,13 +389,22 @@ class _SqliteStorage:
         if len(batch) == 1:
             return [_attempt(batch[0], connection, "conditional_savepoint")]
 
+        outcomes: list[_Outcome] = []
         try:
             with connection.begin():
-                return [
-                    _attempt(item, connection, "create_savepoint") for item in batch
-                ]
+                for item in batch:
+                    outcomes.append(_attempt(item, connection, "create_savepoint"))
+                    if not _in_transaction(connection):
+                        raise _TransactionUndone(outcomes[-1].error)
+        except _TransactionUndone as undone:
+            # Nothing of the batch is written; the rest must not run outside it.
+            cause = undone.cause or OperationalError(
+                "the batch's transaction", None, Exception("it was rolled back")
+            )
+            return [_Outcome(error=cause) for _ in batch]
         except Exception as error:  # the commit failed: nothing was written
             return [_Outcome(error=error) for _ in batch]
+        return outcomes
 
     async def close(self) -> None:
         loop = asyncio.get_running_loop()
@@ -471,8 +482,32 @@ def _attempt(
             session.begin(),
         ):
             return _Outcome(result=item.context.run(item.work, session))
-    except Exception as error:
+    except BaseException as error:  # its own caller's, whatever it is
         return _Outcome(error=error)
+
+
+class _TransactionUndone(Exception):
+    """SQLite rolled back the batch's whole transaction under its works."""
+
+    def __init__(self, cause: BaseException | None) -> None:
+        super().__init__("the batch's transaction was rolled back")
+        # Undoing the savepoint fails too ("no such savepoint"), which hides
+        # the error that undid it all: that one is the cause.
+        while (
+            cause is not None
+            and "no such savepoint" in str(cause)
+            and cause.__context__ is not None
+        ):
+            cause = cause.__context__
+        self.cause = cause
+
+
+def _in_transaction(connection: sqlalchemy.Connection) -> bool:
+    # SQLite undoes the whole transaction on a full disk, an I/O error or
+    # RAISE(ROLLBACK), and the connection goes on in autocommit; SQLAlchemy's
+    # own record of the transaction does not know.
+    dbapi = connection.connection.dbapi_connection
+    return bool(getattr(dbapi, "in_transaction", True))
 
 
 def _settle(future: asyncio.Future[Any], outcome: _Outcome) -> None:
