@@ -105,6 +105,23 @@ async def test_a_withdrawn_request_never_takes_its_lane_later(
     await sandbox.client.release(again["id"])
 
 
+async def test_releasing_a_released_login_again_answers_it_as_it_is(
+    sandbox: Sandbox,
+) -> None:
+    first = await served(sandbox, A)
+    waiting = await ask(sandbox, B)
+    await reaching(sandbox, waiting["id"], "waiting_lane")
+
+    withdrawn = await sandbox.client.release(waiting["id"])
+    again = await sandbox.client.release(waiting["id"])
+    released = await sandbox.client.release(first["id"])
+    released_again = await sandbox.client.release(first["id"])
+
+    assert again == withdrawn
+    assert released_again == released
+    assert released["status"] == "released"
+
+
 async def test_a_request_at_work_is_not_withdrawn(sandbox: Sandbox) -> None:
     async with undelivered(sandbox, S1):
         asked = await ask(sandbox, A)

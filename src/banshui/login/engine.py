@@ -145,12 +145,12 @@ class LoginEngine:
         login = await get_login(self._db, login_id, tenant_id)
         if login.status in WITHDRAWABLE:
             login = await self._withdraw(login_id)
-            if login.status == Status.RELEASED:
-                return login
+        if login.status == Status.RELEASED:
+            return login  # released already (or withdrawn): nothing more to end
         if login.status != Status.SUCCEEDED:
             raise Conflict(
                 f"the login holds no lease (it is {login.status}): a login is "
-                "withdrawn only while queued or waiting for its lane"
+                "withdrawn only before it takes its lane"
             )
         released = await self._end_lease(login_id, Status.RELEASED, None)
         return released
@@ -492,8 +492,10 @@ class LoginEngine:
         def work(session: Session) -> tuple[LoginRequest, bool]:
             login = session.get(LoginRequest, login_id, with_for_update=True)
             assert login is not None
-            if login.status not in WITHDRAWABLE:
-                return login, False  # the engine went on meanwhile
+            if login.status not in WITHDRAWABLE or login.holds_lane:
+                # The engine went on meanwhile, or holds the lane already and
+                # may be at work in the lane's session: it runs on.
+                return login, False
             was = login.status
             login.status, login.reason = Status.RELEASED, reason
             login.updated_at = now
