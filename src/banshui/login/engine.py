@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -41,7 +41,7 @@ from banshui.login.progress import (
     publish,
     retrying,
 )
-from banshui.login.requests import get_login, view
+from banshui.login.requests import login_in, view
 from banshui.login.resting import RestingNumbers
 from banshui.login.sessions import SessionStore
 from banshui.login.status import FINAL, WITHDRAWABLE, Status, Withdrawn
@@ -54,6 +54,7 @@ KEEPALIVE_LOOK_SECONDS = 30.0
 # A read or write a request cannot end without is tried again after these
 # pauses while the database does not answer, then every last one.
 STORE_RETRY_DELAYS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0)
+WITHDRAWN = "withdrawn by its caller before it started: no SMS was asked for"
 
 _T = TypeVar("_T")
 
@@ -142,18 +143,29 @@ class LoginEngine:
         whole lease. Once the engine has begun (asked for a code, say) the
         request runs on, and is released once it succeeds.
         """
-        login = await get_login(self._db, login_id, tenant_id)
-        if login.status in WITHDRAWABLE:
-            login = await self._withdraw(login_id)
-        if login.status == Status.RELEASED:
-            return login  # released already (or withdrawn): nothing more to end
-        if login.status != Status.SUCCEEDED:
-            raise Conflict(
-                f"the login holds no lease (it is {login.status}): a login is "
-                "withdrawn only before it takes its lane"
-            )
-        released = await self._end_lease(login_id, Status.RELEASED, None)
-        return released
+        now = self._clock.now()
+
+        def work(session: Session) -> tuple[LoginRequest, bool]:
+            # Locked: the engine, a sweep and other releases may meet here.
+            login = login_in(session, login_id, tenant_id, for_update=True)
+            if login.status in WITHDRAWABLE and not login.holds_lane:
+                # Not started: its engine, if waiting for the lane, stops.
+                _end(session, login, Status.RELEASED, WITHDRAWN, now)
+                return login, True
+            if login.status == Status.RELEASED:
+                return login, False  # released already: nothing more to end
+            if login.status != Status.SUCCEEDED:
+                raise Conflict(
+                    f"the login holds no lease (it is {login.status}): a login "
+                    "is withdrawn only before it takes its lane"
+                )
+            _end(session, login, Status.RELEASED, None, now)
+            return login, True
+
+        login, ended = await self._db.run_transaction(work)
+        if ended:
+            self._ended(login)
+        return login
 
     async def type_code(
         self, login_id: str, tenant_id: int, code: str, actor: str
@@ -176,14 +188,12 @@ class LoginEngine:
         self, login_id: str, tenant_id: int, actor: str
     ) -> dict[str, Any]:
         """The session hand-out: only to the tenant that asked, only under lease."""
-        login = await get_login(self._db, login_id, tenant_id)
-        if not self._lease_held(login) or login.session_id is None:
-            raise Conflict(f"the login holds no lease (it is {login.status})")
 
-        session_id = login.session_id
-
-        def work(session: Session) -> tuple[BureauSession, Enterprise]:
-            row = session.get(BureauSession, session_id)
+        def work(session: Session) -> tuple[LoginRequest, BureauSession, Enterprise]:
+            login = login_in(session, login_id, tenant_id)
+            if not self._lease_held(login) or login.session_id is None:
+                raise Conflict(f"the login holds no lease (it is {login.status})")
+            row = session.get(BureauSession, login.session_id)
             enterprise = session.get(Enterprise, login.enterprise_id)
             assert row is not None and enterprise is not None
             record(
@@ -194,9 +204,10 @@ class LoginEngine:
                 subject=f"login:{login_id}",
                 detail=f"session:{row.id}",
             )
-            return row, enterprise
+            return login, row, enterprise
 
-        row, enterprise = await self._db.run_transaction(work)
+        # One trip: the check of the lease and the audited hand-out together.
+        login, row, enterprise = await self._db.run_transaction(work)
         handle = self._sessions.handle(row)
         return {
             "base_url": handle.base_url,
@@ -485,37 +496,6 @@ class LoginEngine:
         )
         LOGINS_FINISHED.labels(status=Status.FAILED).inc()
 
-    async def _withdraw(self, login_id: str) -> LoginRequest:
-        now = self._clock.now()
-        reason = "withdrawn by its caller before it started: no SMS was asked for"
-
-        def work(session: Session) -> tuple[LoginRequest, bool]:
-            login = session.get(LoginRequest, login_id, with_for_update=True)
-            assert login is not None
-            if login.status not in WITHDRAWABLE or login.holds_lane:
-                # The engine went on meanwhile, or holds the lane already and
-                # may be at work in the lane's session: it runs on.
-                return login, False
-            was = login.status
-            login.status, login.reason = Status.RELEASED, reason
-            login.updated_at = now
-            login.holds_lane = False
-            session.add(
-                LoginEvent(
-                    login_id=login_id, at=now, status=Status.RELEASED, detail=reason
-                )
-            )
-            logger.info("login %s withdrawn while %s", login_id, was)
-            return login, True
-
-        login, withdrawn = await self._db.run_transaction(work)
-        if withdrawn:
-            # Its engine may be waiting for the lane: the bell wakes it to stop.
-            self._lane_freed(login)
-            self.feed.publish(login_id, view(login))
-            LOGINS_FINISHED.labels(status=Status.RELEASED).inc()
-        return login
-
     async def _end_lease(
         self, login_id: str, status: Status, reason: str | None
     ) -> LoginRequest:
@@ -527,22 +507,22 @@ class LoginEngine:
             assert login is not None
             if login.status != Status.SUCCEEDED:
                 return login, False
-            login.status = status
-            login.reason = reason
-            login.updated_at = now
-            login.holds_lane = False
-            session.add(
-                LoginEvent(login_id=login_id, at=now, status=status, detail=reason)
-            )
+            _end(session, login, status, reason, now)
             return login, True
 
         login, ended = await self._db.run_transaction(work)
-        if not ended:
-            return login
-        self._lane_freed(login)
-        self.feed.publish(login_id, view(login))
-        LOGINS_FINISHED.labels(status=status).inc()
+        if ended:
+            self._ended(login)
         return login
+
+    def _ended(self, login: LoginRequest) -> None:
+        """After the commit of a login's end: the lane's next looks, followers hear.
+
+        A withdrawn login's engine, if it waits for the lane, wakes and stops.
+        """
+        self._lane_freed(login)
+        self.feed.publish(login.id, view(login))
+        LOGINS_FINISHED.labels(status=login.status).inc()
 
     def _lane_freed(self, login: LoginRequest) -> None:
         if login.person_id is not None and login.region is not None:
@@ -573,6 +553,20 @@ class LoginEngine:
                 await self.probe_idle_sessions()
             except Exception:
                 logger.exception("keep-alive failed")
+
+
+def _end(
+    session: Session,
+    login: LoginRequest,
+    status: Status,
+    reason: str | None,
+    now: datetime,
+) -> None:
+    """A lease ended, or a request withdrawn: final, and the lane let go."""
+    login.status, login.reason = status, reason
+    login.updated_at = now
+    login.holds_lane = False
+    session.add(LoginEvent(login_id=login.id, at=now, status=status, detail=reason))
 
 
 def _failure_reason(login_id: str, error: Exception) -> str:

@@ -75,7 +75,14 @@ async def create_login(
 
 async def get_login(db: Database, login_id: str, tenant_id: int | None) -> LoginRequest:
     """A request by id; another tenant's is as unknown as a missing one."""
-    login = await db.run_read(lambda session: session.get(LoginRequest, login_id))
+    return await db.run_read(lambda session: login_in(session, login_id, tenant_id))
+
+
+def login_in(
+    session: Session, login_id: str, tenant_id: int | None, for_update: bool = False
+) -> LoginRequest:
+    """``get_login``'s look, in a transaction that goes on with the request."""
+    login = session.get(LoginRequest, login_id, with_for_update=for_update)
     if login is None or (tenant_id is not None and login.tenant_id != tenant_id):
         raise NotFound(f"no login request {login_id}")
     return login
