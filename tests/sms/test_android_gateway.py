@@ -100,6 +100,7 @@ def test_a_signed_sms_received_event_verifies_and_parses() -> None:
     assert sms.sender == "12366"
     assert sms.text == SMS
     assert sms.number == "19912340001"
+    assert sms.number_field == "payload.recipient"  # named so in its errors
     assert sms.sim_slot == "1"
     assert sms.gateway_time == RECEIVED_AT
     assert sms.part is None

@@ -38,6 +38,30 @@ async def test_a_source_cannot_store_an_sms_for_a_number_it_was_not_given(
     assert await _count(stack) == 0
 
 
+async def test_a_refused_number_is_named_by_the_field_its_gateway_sent_it_in(
+    stack: Stack,
+) -> None:
+    runtime = stack.runtime
+    source = await add_source(
+        runtime.db, runtime.vault, runtime.clock,
+        kind="android-gateway", name="zhang-android", secret="a long enough secret",
+        number=S1,
+    )  # fmt: skip
+    foreign = ReceivedSms(
+        sender="12366",
+        text=CODE_SMS,
+        identity="x3",
+        number=S3,
+        number_field="payload.recipient",
+    )
+
+    with pytest.raises(MalformedSms) as refused:
+        await runtime.inbox.store(source, Verified(None, "h"), [foreign])
+
+    assert refused.value.field == "payload.recipient"
+    assert await _count(stack) == 0
+
+
 async def test_a_source_stores_an_sms_for_its_own_number(stack: Stack) -> None:
     runtime = stack.runtime
     source = await add_source(

@@ -300,7 +300,9 @@ def _confined_number(session: Session, source: Source, sms: ReceivedSms) -> str 
     if number is None or (declared and number in declared):
         return number
     if declared:
-        raise MalformedSms(f"{number} is not a number of this source", field="number")
+        raise MalformedSms(
+            f"{number} is not a number of this source", field=sms.number_field
+        )
 
     if source.customer_id is not None:
         owner = session.scalar(
@@ -308,7 +310,8 @@ def _confined_number(session: Session, source: Source, sms: ReceivedSms) -> str 
         )
         if owner != source.customer_id:
             raise MalformedSms(
-                f"{number} is not a number of this source's customer", field="number"
+                f"{number} is not a number of this source's customer",
+                field=sms.number_field,
             )
     return number
 

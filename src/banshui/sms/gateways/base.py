@@ -63,6 +63,8 @@ class ReceivedSms:
     number: str | None = None
     sim_slot: str | None = None
     gateway_time: str | None = None
+    # The field of the gateway's request the number came from, for its errors.
+    number_field: str = "number"
     # Set on one part of a long SMS: the inbox keeps it until the rest arrive.
     part: PartInfo | None = None
 

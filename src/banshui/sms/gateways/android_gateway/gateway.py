@@ -53,6 +53,7 @@ class AndroidGateway:
             text=payload.message,
             identity=json.dumps([self.kind, envelope.device_id, payload.message_id]),
             number=_mainland_mobile(payload.recipient),
+            number_field="payload.recipient",
             sim_slot=_slot(payload.sim_number),
             gateway_time=payload.received_at,
         )

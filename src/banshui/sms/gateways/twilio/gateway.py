@@ -62,6 +62,7 @@ class Twilio:
             text=message.body,
             identity=json.dumps([self.kind, message.message_sid]),
             number=_mainland_mobile(message.to),
+            number_field="To",
         )
         return [sms]
 
