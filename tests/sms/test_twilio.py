@@ -96,6 +96,7 @@ def test_a_request_signed_by_twilio_verifies_and_parses() -> None:
     assert sms.sender == "+8612366"
     assert sms.text == SMS
     assert sms.number == "19912340001"
+    assert sms.number_field == "To"
     assert sms.gateway_time is None
 
 
