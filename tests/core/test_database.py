@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, event, func, select, text
@@ -39,6 +40,38 @@ def customer(name: str) -> Customer:
 
 def add_customer(session: Session, name: str) -> None:
     session.add(customer(name))
+
+
+async def queued_behind_a_writer(
+    db: Database,
+    works: list[Callable[[Session], Any]],
+    holder_adds: str | None = None,
+    while_queued: Callable[[list[asyncio.Task[Any]]], None] = lambda tasks: None,
+) -> list[Any]:
+    """Each work in one trip, all asked while another writer holds the turn.
+
+    They queue on the storage thread together, so they are taken together once
+    the writer commits; their outcomes (a result or an error) in order.
+    """
+    held = asyncio.Event()
+    let_go = asyncio.Event()
+
+    async def holder() -> None:
+        async with db.transaction() as session:
+            if holder_adds is not None:
+                session.add(customer(holder_adds))
+                await session.flush()
+            held.set()
+            await let_go.wait()
+
+    first = asyncio.create_task(holder())
+    await held.wait()
+    waiting = [asyncio.create_task(db.run_transaction(work)) for work in works]
+    await asyncio.sleep(0)  # every one has asked before the turn ends
+    while_queued(waiting)
+    let_go.set()
+    await first
+    return await asyncio.gather(*waiting, return_exceptions=True)
 
 
 async def test_a_read_goes_on_while_a_write_transaction_holds_the_lock(
@@ -183,16 +216,6 @@ async def test_a_read_in_one_trip_sees_what_was_committed(db: Database) -> None:
 async def test_writes_that_wait_for_the_storage_thread_commit_together_and_fail_alone(
     db: Database,
 ) -> None:
-    held = asyncio.Event()
-    let_go = asyncio.Event()
-
-    async def holder() -> None:
-        async with db.transaction() as session:
-            session.add(customer("持锁集团"))
-            await session.flush()
-            held.set()
-            await let_go.wait()
-
     def adds(name: str, then_fails: bool = False) -> Callable[[Session], str]:
         def work(session: Session) -> str:
             session.add(customer(name))
@@ -210,22 +233,14 @@ async def test_writes_that_wait_for_the_storage_thread_commit_together_and_fail_
 
     event.listen(Engine, "commit", committed)
     try:
-        first = asyncio.create_task(holder())
-        await held.wait()
-        waiting = [
-            asyncio.create_task(db.run_transaction(work))
-            for work in (
-                adds("甲"),
-                adds("乙", then_fails=True),
-                adds("丙"),
-                adds("甲"),  # the same app key again: refused by the unique index
-                adds("丁"),
-            )
+        works = [
+            adds("甲"),
+            adds("乙", then_fails=True),
+            adds("丙"),
+            adds("甲"),  # the same app key again: refused by the unique index
+            adds("丁"),
         ]
-        await asyncio.sleep(0)  # every one has asked before the turn ends
-        let_go.set()
-        await first
-        outcomes = await asyncio.gather(*waiting, return_exceptions=True)
+        outcomes = await queued_behind_a_writer(db, works, holder_adds="持锁集团")
     finally:
         event.remove(Engine, "commit", committed)
 
@@ -239,30 +254,21 @@ async def test_writes_that_wait_for_the_storage_thread_commit_together_and_fail_
 
 @pytest.mark.sqlite_only
 async def test_a_write_given_up_before_its_turn_is_never_done(db: Database) -> None:
-    held = asyncio.Event()
-    let_go = asyncio.Event()
+    works = [
+        lambda s: add_customer(s, "示例集团"),
+        lambda s: add_customer(s, "示例商贸"),
+    ]
 
-    async def holder() -> None:
-        async with db.transaction():
-            held.set()
-            await let_go.wait()
+    def give_up_the_first(tasks: list[asyncio.Task[Any]]) -> None:
+        tasks[0].cancel()
 
-    first = asyncio.create_task(holder())
-    await held.wait()
-    given_up = asyncio.create_task(
-        db.run_transaction(lambda s: add_customer(s, "示例集团"))
+    given_up, kept = await queued_behind_a_writer(
+        db, works, while_queued=give_up_the_first
     )
-    kept = asyncio.create_task(
-        db.run_transaction(lambda s: add_customer(s, "示例商贸"))
-    )
-    await asyncio.sleep(0)
-    given_up.cancel()
-    let_go.set()
-    await first
-    await kept
 
+    assert kept is None
     with pytest.raises(asyncio.CancelledError):
-        await given_up
+        raise given_up
     assert await customers(db) == 1
 
 
@@ -280,24 +286,10 @@ async def test_writes_committed_together_all_fail_when_sqlite_undoes_their_trans
             )
         )
     )
-    held = asyncio.Event()
-    let_go = asyncio.Event()
-
-    async def holder() -> None:
-        async with db.transaction():
-            held.set()
-            await let_go.wait()
-
-    first = asyncio.create_task(holder())
-    await held.wait()
-    waiting = [
-        asyncio.create_task(db.run_transaction(lambda s, n=name: add_customer(s, n)))
-        for name in ("甲", "乙", "全部撤销", "丙")
+    works = [
+        lambda s, n=name: add_customer(s, n) for name in ("甲", "乙", "全部撤销", "丙")
     ]
-    await asyncio.sleep(0)
-    let_go.set()
-    await first
-    outcomes = await asyncio.gather(*waiting, return_exceptions=True)
+    outcomes = await queued_behind_a_writer(db, works)
 
     # Each caller hears of the error that undid it all, not of a lost savepoint.
     assert all(isinstance(outcome, DBAPIError) for outcome in outcomes)
