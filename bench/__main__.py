@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import ingest, machine
+from bench import ingest, machine, postgresql
 
 ROOT = Path(__file__).resolve().parent.parent
 LATEST = Path(__file__).resolve().parent / "results" / "latest.json"
@@ -64,8 +64,16 @@ def main() -> None:
     args = _arguments()
     load_at_start = [round(x, 2) for x in os.getloadavg()]
     every = ["ingest", "handoff", "extraction", "economy", "makespan"]
-    if (args.database_url or "").startswith("postgresql"):
-        every.append("handoff-across")  # needs PostgreSQL's LISTEN/NOTIFY
+    # Across processes needs PostgreSQL's LISTEN/NOTIFY: run it where a server
+    # answers (a quick run only when one was named).
+    server = args.postgresql_server or postgresql.chosen_server()
+    if (args.postgresql_server or not args.quick) and postgresql.answers(server):
+        every.append("handoff-across")
+    elif not args.quick:
+        _say(
+            f"no PostgreSQL answers at {postgresql.shown(server)}: "
+            "the hand-off across processes is not run"
+        )
     parts = set(args.only or every)
     results: dict[str, Any] = {}
 
@@ -94,13 +102,10 @@ def main() -> None:
         results["handoff"] = _part(command, args.in_process)
     if "handoff-across" in parts:
         _say("code hand-off across processes: webhook in a banshui serve of its own …")
-        if not (args.database_url or "").startswith("postgresql"):
-            raise SystemExit("handoff-across needs --database-url postgresql://…")
         command = ["bench.handoff", "--across-processes", "--codes", str(args.codes)]
         command += ["--baseline", str(args.baseline), "--database-url"]
-        results["handoff_across"] = _part(
-            [*command, args.database_url], args.in_process
-        )
+        with postgresql.throwaway_database(server) as url:
+            results["handoff_across"] = _part([*command, url], args.in_process)
     if "extraction" in parts:
         _say("extraction: samples, corpus, texts per second …")
         command = ["bench.extraction", "--seconds", str(args.extraction_seconds)]
@@ -167,8 +172,12 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--codes", type=int, default=300)
     parser.add_argument("--baseline", type=int, default=60)
     parser.add_argument(
-        "--database-url",
-        help="for the hand-off; a postgresql:// one adds the hand-off across processes",
+        "--database-url", help="for the hand-off in one process (default: SQLite)"
+    )
+    parser.add_argument(
+        "--postgresql-server",
+        help="where the hand-off across processes makes its throw-away database "
+        f"(default: ${postgresql.SERVER_VARIABLE} or {postgresql.DEFAULT_SERVER})",
     )
     parser.add_argument("--extraction-seconds", type=float, default=3.0)
     parser.add_argument(
@@ -264,7 +273,8 @@ def _report(results: dict[str, Any], quick: bool) -> dict[str, Any]:
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "mode": "quick" if quick else "full",
         "targets": _targets(
-            {**figures, **derived}, TARGETS + (ACROSS_TARGETS if across else [])
+            {**figures, **derived},
+            TARGETS + (ACROSS_TARGETS if across or not quick else []),
         ),
         "details": results,
     }

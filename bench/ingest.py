@@ -152,7 +152,7 @@ def _start_server(
     folder: Path, port: int, secret: str, cpu: int | None
 ) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "bench.server", "--folder", str(folder)]
-    command += ["--port", str(port), "--secret", secret]
+    command += ["--port", str(port), f"--secret={secret}"]
     if cpu is not None:
         command += ["--cpu", str(cpu)]
     return subprocess.Popen(command, cwd=ROOT, env=_env())  # noqa: S603
@@ -190,7 +190,7 @@ def _load(
     connections: int,
 ) -> dict[str, Any]:
     command = [sys.executable, "-m", "bench.load", "--url", url, "--path", path]
-    command += ["--secret", secret, "--number", NUMBER, "--first", str(first)]
+    command += [f"--secret={secret}", "--number", NUMBER, "--first", str(first)]
     command += ["--count", str(plan.max_requests), "--seconds", str(plan.seconds)]
     command += ["--warmup", str(plan.warmup), "--connections", str(connections)]
     command += ["--client", plan.client]
