@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from bench import ingest, machine, postgresql
+from bench.processes import ROOT, bench_env
 
-ROOT = Path(__file__).resolve().parent.parent
 LATEST = Path(__file__).resolve().parent / "results" / "latest.json"
 
 # (key, how it is compared, the target) — DESIGN and the benchmark brief.
@@ -205,10 +205,7 @@ def _part(command: list[str], in_process: bool = False) -> dict[str, Any]:
         answer_here: dict[str, Any] = module.cli(command[1:])
         return answer_here
 
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        part for part in (str(ROOT), env.get("PYTHONPATH", "")) if part
-    )
+    env = bench_env()
     done = subprocess.run(  # noqa: S603
         [sys.executable, "-m", *command],
         cwd=ROOT,

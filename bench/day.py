@@ -35,7 +35,6 @@ import json
 import os
 import random
 import re
-import socket
 import sys
 import tempfile
 import time
@@ -69,6 +68,7 @@ from bench.cast import (
     seed_banshui,
     seed_simulator,
 )
+from bench.processes import free_port, until_answering
 
 SETTLED = {"succeeded", "released", "expired", "failed", "waiting_person"}
 QUOTA_REASON = "(R3)"  # every quota refusal of the engine names R3
@@ -176,7 +176,7 @@ async def run_day(
     asks = plan_requests(plan, cast, rng)
     sim_sock = bound_socket()
     sim_url = f"http://127.0.0.1:{sim_sock.getsockname()[1]}"
-    port = _free_port()
+    port = free_port()
     settings = Settings(
         database_url=f"sqlite:///{folder / 'banshui.db'}",
         var_dir=folder,
@@ -256,34 +256,19 @@ async def _banshui(
     try:
         if cpu is not None:
             os.sched_setaffinity(server.pid, {cpu})
-        await _ready(url, server, folder)
+
+        def stopped() -> str | None:
+            if server.returncode is None:
+                return None
+            said = (folder / "banshui-serve.log").read_text(errors="replace")
+            return f"banshui serve exited early:\n{said[-3000:]}"
+
+        await until_answering(url, stopped)
         yield Running(url, server.pid)
     finally:
         server.terminate()
         await asyncio.wait_for(server.wait(), 30)
         log.close()
-
-
-async def _ready(url: str, server: asyncio.subprocess.Process, folder: Path) -> None:
-    async with httpx.AsyncClient(timeout=1) as client:
-        for _ in range(600):
-            if server.returncode is not None:
-                log = (folder / "banshui-serve.log").read_text(errors="replace")
-                raise RuntimeError(f"banshui serve exited early:\n{log[-3000:]}")
-            try:
-                if (await client.get(f"{url}/healthz")).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError("banshui serve did not become ready within 60 s")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 async def _manual_logins(

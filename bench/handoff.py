@@ -27,7 +27,6 @@ import os
 import random
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -48,6 +47,7 @@ from banshui.runtime import Runtime, build_runtime
 from banshui.serving import bound_socket, serving
 from banshui.sms.sources import add_source
 from bench import memory
+from bench.processes import free_port, until_answering
 from bench.smsforwarder import form_body, login_text
 
 WAIT_SECONDS = 5.0
@@ -221,7 +221,7 @@ async def across_processes(
     """The waiter here, the webhook in a ``banshui serve`` of its own."""
     await asyncio.to_thread(upgrade, database_url)
     key = base64.b64encode(secrets.token_bytes(32)).decode()
-    port = _free_port()
+    port = free_port()
     settings = Settings(
         database_url=database_url,
         var_dir=folder,
@@ -238,7 +238,7 @@ async def across_processes(
         lines = await _lines(runtime, 1 + min(baseline, 20))
         server = _serve_apart(settings, port, folder)
         url = f"http://127.0.0.1:{port}"
-        await _answering(url, server)
+        await until_answering(url, _stopped(server))
         result = await measure(runtime, url, lines, codes, baseline)
     finally:
         if server is not None:
@@ -248,6 +248,15 @@ async def across_processes(
     result["database"] = "postgresql"
     result["across_processes"] = True
     return result
+
+
+def _stopped(server: subprocess.Popen[bytes]) -> Callable[[], str | None]:
+    def said() -> str | None:
+        if server.poll() is None:
+            return None
+        return f"the benchmark's banshui serve exited with {server.returncode}"
+
+    return said
 
 
 def _serve_apart(
@@ -272,27 +281,6 @@ def _serve_apart(
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
     )
-
-
-async def _answering(url: str, server: subprocess.Popen[bytes]) -> None:
-    async with httpx.AsyncClient(base_url=url, timeout=2) as http:
-        for _ in range(600):
-            if server.poll() is not None:
-                raise RuntimeError("the banshui serve of the benchmark stopped")
-            try:
-                if (await http.get("/healthz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError("the banshui serve of the benchmark did not answer")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 async def run(

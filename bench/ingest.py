@@ -13,26 +13,23 @@ rows in the database are counted: every 2xx must be one.
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import json
 import os
 import secrets
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from bench import memory
+from bench.processes import ROOT, bench_env, free_port, until_answering
 from bench.server import BARE_NOOP, NOOP, NUMBER, SOURCE
 
-ROOT = Path(__file__).resolve().parent.parent
 HOOK = f"/hooks/sms/smsforwarder/{SOURCE}"
 # The ordinary no-op, the bare one, the webhook, and back: each rate is read
 # beside the others, at the same moment of the machine.
@@ -64,7 +61,7 @@ def run(plan: IngestPlan) -> dict[str, Any]:
     server_cpu, load_cpu = cores()
     secret = secrets.token_urlsafe(24)
     with tempfile.TemporaryDirectory(prefix="banshui-ingest-") as folder:
-        port = _free_port()
+        port = free_port()
         url = f"http://127.0.0.1:{port}"
         server = _start_server(Path(folder), port, secret, server_cpu)
         try:
@@ -141,13 +138,6 @@ def _installed(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _start_server(
     folder: Path, port: int, secret: str, cpu: int | None
 ) -> subprocess.Popen[bytes]:
@@ -155,29 +145,16 @@ def _start_server(
     command += ["--port", str(port), f"--secret={secret}"]
     if cpu is not None:
         command += ["--cpu", str(cpu)]
-    return subprocess.Popen(command, cwd=ROOT, env=_env())  # noqa: S603
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        part for part in (str(ROOT), env.get("PYTHONPATH", "")) if part
-    )
-    return env
+    return subprocess.Popen(command, cwd=ROOT, env=bench_env())  # noqa: S603
 
 
 def _wait_ready(url: str, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the bench server exited with {server.returncode}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("the bench server did not become ready within 60 s")
+    def stopped() -> str | None:
+        if server.poll() is None:
+            return None
+        return f"the bench server exited with {server.returncode}"
+
+    asyncio.run(until_answering(url, stopped))
 
 
 def _load(
@@ -197,7 +174,7 @@ def _load(
     if cpu is not None:
         command += ["--cpu", str(cpu)]
     done = subprocess.run(  # noqa: S603
-        command, cwd=ROOT, env=_env(), capture_output=True, check=True, timeout=300
+        command, cwd=ROOT, env=bench_env(), capture_output=True, check=True, timeout=300
     )
     result: dict[str, Any] = json.loads(done.stdout)
     return result
