@@ -243,3 +243,31 @@ async def test_banshui_login_release_prints_the_login_as_released(
     login_id = rows["id"][0]
     login = await sandbox.client.login(login_id)
     assert (login["status"], login["lease_expires_at"]) == ("released", None)
+
+
+async def test_banshui_login_shows_each_status_change_once(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    command = _banshui(sandbox, "login", A.tax_id, "--business", "receive")
+    pipe = asyncio.subprocess.PIPE
+    process = await asyncio.create_subprocess_exec(
+        *command,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=pipe,
+        stderr=pipe,
+        cwd=tmp_path,
+        env=ENVIRONMENT,
+    )
+    try:
+        _, stderr = await asyncio.wait_for(process.communicate(), SECONDS)
+    finally:
+        _stop(process)
+
+    assert process.returncode == 0, stderr.decode()
+    # "login ID: queued" from the answer to the ask, then one line per change;
+    # the stream's first event, the login as it is now, repeats nothing.
+    first, *changes = [line.strip() for line in stderr.decode().splitlines()]
+    statuses = [first.rsplit(": ", 1)[1], *changes]
+    assert statuses[0] == "queued", statuses
+    assert statuses[-1] == "succeeded", statuses
+    assert len(statuses) == len(set(statuses)), statuses

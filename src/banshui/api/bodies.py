@@ -1,20 +1,22 @@
 """Request bodies: strict models, and reading a JSON body into one.
 
 Every body the API reads is a ``Body``: no unknown field, no coercion (``"3"``
-is not a number) and no NUL character in any string, which PostgreSQL cannot
-store. ``parse_body`` holds a model that is not a ``Body`` to the same NUL rule.
+is not a number), no NUL character in any string, which PostgreSQL cannot
+store, and no lone surrogate, which no UTF-8 encoder takes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
 from banshui.core.errors import InvalidInput
+from banshui.core.surrogates import NOT_UNICODE, has_lone_surrogate, lone_surrogate_in
 
-_Model = TypeVar("_Model", bound=BaseModel)
+_Body = TypeVar("_Body", bound="Body")
 
 NUL = "\x00"
 NUL_REFUSED = "must not contain NUL characters"
@@ -25,60 +27,63 @@ class InvalidJson(InvalidInput):
 
 
 class Body(BaseModel):
-    """A request body, checked strictly; a NUL anywhere is a 422 on its field."""
+    """A strict request body; a NUL or a lone surrogate is a 422 on its field."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
     @field_validator("*", mode="after")
     @classmethod
-    def _no_nul(cls, value: Any) -> Any:
-        if holds_nul(value):
+    def _storable(cls, value: Any) -> Any:
+        if _holds(value, _has_nul):
             raise PydanticCustomError("nul_character", NUL_REFUSED)
+        # pydantic refuses a lone surrogate in a str itself (string_unicode), not
+        # in a secret or a key. Not checked before pydantic: a validator that
+        # runs first hands JSON on as Python, and strict Python takes no text
+        # for a datetime.
+        if _holds(value, has_lone_surrogate):
+            raise PydanticCustomError("not_unicode", NOT_UNICODE)
         return value
 
 
-def holds_nul(value: object) -> bool:
-    """Whether a string of ``value`` (a secret, a key, an item) holds a NUL."""
+def _has_nul(text: str) -> bool:
+    return NUL in text
+
+
+def _holds(value: object, flaw: Callable[[str], bool]) -> bool:
+    """Whether a string of ``value`` (a secret, a key, an item) has the flaw."""
     if isinstance(value, str):
-        return NUL in value
+        return flaw(value)
     if isinstance(value, SecretStr):
-        return NUL in value.get_secret_value()
+        return flaw(value.get_secret_value())
     if isinstance(value, BaseModel):
-        return nul_field(value) is not None
+        return any(
+            _holds(getattr(value, name), flaw) for name in type(value).model_fields
+        )
     if isinstance(value, dict):
-        return any(holds_nul(key) or holds_nul(item) for key, item in value.items())
+        return any(
+            _holds(key, flaw) or _holds(item, flaw) for key, item in value.items()
+        )
     if isinstance(value, list | tuple | set | frozenset):
-        return any(holds_nul(item) for item in value)
+        return any(_holds(item, flaw) for item in value)
     return False
 
 
-def nul_field(model: BaseModel) -> str | None:
-    """The first field of ``model`` holding a NUL, dotted when nested; or None."""
-    for name, info in type(model).model_fields.items():
-        value = getattr(model, name)
-        label = info.alias or name
-        if isinstance(value, BaseModel):
-            inner = nul_field(value)
-            if inner is not None:
-                return f"{label}.{inner}"
-        elif holds_nul(value):
-            return label
-    return None
-
-
-def parse_body(model: type[_Model], body: bytes) -> _Model:
+def parse_body(model: type[_Body], body: bytes) -> _Body:
     """The body as ``model``; the first problem named as one sentence."""
     try:
-        parsed = model.model_validate_json(body or b"{}")
+        return model.model_validate_json(body or b"{}")
     except ValidationError as error:
         first = error.errors()[0]
         if first["type"] == "json_invalid":
-            raise InvalidJson("the body is not valid JSON") from None
+            raise _unreadable(body) from None
         field = ".".join(str(part) for part in first["loc"]) or None
         message = f"{field}: {first['msg']}" if field else str(first["msg"])
         raise InvalidInput(message, field=field) from None
-    # A Body has refused a NUL already; any other model is checked here.
-    field = None if isinstance(parsed, Body) else nul_field(parsed)
-    if field is not None:
-        raise InvalidInput(f"{field}: {NUL_REFUSED}", field=field)
-    return parsed
+
+
+def _unreadable(body: bytes) -> InvalidInput:
+    # pydantic refuses a lone surrogate as bad JSON; the standard library finds it.
+    found = lone_surrogate_in(body)
+    if found is not None:
+        return InvalidInput(found.message, field=found.field)
+    return InvalidJson("the body is not valid JSON")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -16,6 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from banshui.core.errors import BanshuiError, TooManyRequests
+from banshui.core.surrogates import LoneSurrogate
 
 logger = logging.getLogger(__name__)
 
@@ -84,13 +86,23 @@ async def _validation_error(
     _request: Request, error: RequestValidationError
 ) -> JSONResponse:
     first = error.errors()[0]
-    location = [str(part) for part in first.get("loc", ()) if part != "body"]
-    field = ".".join(location) or None
+    field = _field_of(tuple(first.get("loc", ())))
     if first.get("type") == "json_invalid":
         return error_response(422, "invalid_json", "the body is not valid JSON")
+    if first.get("type") == "string_unicode":
+        # pydantic's own refusal of a lone surrogate, said as a Body says it.
+        return error_response(422, "invalid", LoneSurrogate(field).message, field)
     message = str(first.get("msg", "is invalid"))
     sentence = f"{field}: {message}" if field else message
     return error_response(422, "invalid", sentence, field)
+
+
+def _field_of(location: tuple[Any, ...]) -> str | None:
+    """A body's path to the field, or a query parameter's name alone."""
+    if location[:1] == ("query",):
+        # Not query.status.1: the caller named the parameter, not its place.
+        return str(location[1]) if len(location) > 1 else None
+    return ".".join(str(part) for part in location if part != "body") or None
 
 
 def _http_error_of(

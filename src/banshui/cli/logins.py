@@ -98,8 +98,12 @@ async def _followed(
 ) -> dict[str, Any]:
     """The login once it succeeded or ended; asks for a code when one is wanted."""
     final = asked
+    shown = _state(asked)
     async for final in client.follow(asked["id"]):
-        err.print(f"  {final['status']}" + _why(final), highlight=False)
+        # The stream opens with the login as it is now: often just as asked.
+        if _state(final) != shown:
+            err.print(f"  {final['status']}" + _why(final), highlight=False)
+            shown = _state(final)
         if final["status"] == "succeeded":
             break
         if not _wants_typed_code(final):
@@ -109,6 +113,11 @@ async def _followed(
         else:
             err.print(_type_it_with(final["id"]), highlight=False)
     return final
+
+
+def _state(login: dict[str, Any]) -> tuple[str, str | None]:
+    """What a line of progress tells: the status, and what a person is asked for."""
+    return login["status"], login.get("waiting_for")
 
 
 def _wants_typed_code(login: dict[str, Any]) -> bool:

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, Field, field_validator
 
-from banshui.api.bodies import parse_body
+from banshui.api.bodies import Body, parse_body
 from banshui.api.deps import runtime_of
 from banshui.api.hangups import watching
 from banshui.core.errors import NotFound
@@ -29,9 +29,7 @@ class NoCodeYet(NotFound):
     code = "no_code"
 
 
-class ClaimBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ClaimBody(Body):
     after: AwareDatetime
     wait_seconds: float = Field(default=0, ge=0, le=MAX_WAIT_SECONDS)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from banshui.api.bodies import parse_body
+from banshui.api.bodies import Body, parse_body
 from banshui.api.deps import runtime_of
 from banshui.numbers.models import Customer
 from banshui.provider.auth import signed_customer
@@ -19,9 +19,7 @@ from banshui.sms.sources import KINDS, add_source, webhook_url
 router = APIRouter(prefix="/api/v1/provider/sources", tags=["provider"])
 
 
-class NewSource(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class NewSource(Body):
     kind: str = Field(description=f"one of {', '.join(KINDS)}")
     name: str = Field(min_length=1, max_length=63)
     secret: str = Field(min_length=16, max_length=256)

@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from banshui.api import hangups
 from banshui.simulator import (
     admin,
     admin_faults,
@@ -52,6 +53,8 @@ def create_app(
     app.add_exception_handler(BureauError, answers.refusal)
     app.add_exception_handler(SetupError, answers.setup_refused)
     app.add_exception_handler(Unavailable, answers.unavailable)
+    # A client gone mid-body is no error here either: the one quiet answer.
+    hangups.install(app)
     app.add_api_route("/healthz", healthz, methods=["GET"])
     return app
 

@@ -6,6 +6,7 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ValidationError
 
+from banshui.core.surrogates import lone_surrogate_in
 from banshui.sms.gateways.base import MalformedSms
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -27,10 +28,20 @@ StoredText = Annotated[str, AfterValidator(_refuse_nul)]
 def read_json(body: bytes, model: type[Model]) -> Model:
     """The body as ``model``, validated strictly; MalformedSms names the field."""
     # Some senders put a byte-order mark before the JSON.
+    body = body.removeprefix(_BOM)
     try:
-        return model.model_validate_json(body.removeprefix(_BOM), strict=True)
+        return model.model_validate_json(body, strict=True)
     except ValidationError as error:
-        raise malformed(error) from None
+        raise _refusal(body, error) from None
+
+
+def _refusal(body: bytes, error: ValidationError) -> MalformedSms:
+    # pydantic refuses a lone surrogate as bad JSON; the standard library finds it.
+    if error.errors(include_url=False)[0]["type"] == "json_invalid":
+        found = lone_surrogate_in(body)
+        if found is not None:
+            return MalformedSms(found.message, field=found.field or "body")
+    return malformed(error)
 
 
 def validated(data: Any, model: type[Model], at: str = "") -> Model:
