@@ -8,6 +8,8 @@ import json
 import os
 import pty
 import re
+import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -271,3 +273,52 @@ async def test_banshui_login_shows_each_status_change_once(
     assert statuses[0] == "queued", statuses
     assert statuses[-1] == "succeeded", statuses
     assert len(statuses) == len(set(statuses)), statuses
+
+
+async def test_banshui_login_takes_its_server_from_banshui_server(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    key = ["--api-key", sandbox.api_key]
+    command = [sys.executable, "-m", "banshui", "login", A.tax_id, *key]
+    environment = {**ENVIRONMENT, "BANSHUI_SERVER": sandbox.stack.url}
+    pipe = asyncio.subprocess.PIPE
+    process = await asyncio.create_subprocess_exec(
+        *command,
+        "--business",
+        "receive",
+        "--json",
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=pipe,
+        stderr=pipe,
+        cwd=tmp_path,
+        env=environment,
+    )
+    try:
+        stdout, stderr = await asyncio.wait_for(process.communicate(), SECONDS)
+    finally:
+        _stop(process)
+
+    assert process.returncode == 0, stderr.decode()
+    assert json.loads(stdout)["status"] == "succeeded"
+
+
+def test_banshui_login_to_no_server_says_where_it_looked_and_how_to_name_another(
+    tmp_path: Path,
+) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        nobody = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    command = [sys.executable, "-m", "banshui", "login", A.tax_id]
+    done = subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
+        [*command, "--business", "receive", "--api-key", "k"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**ENVIRONMENT, "BANSHUI_SERVER": nobody},
+        timeout=SECONDS,
+        check=False,
+    )
+
+    assert done.returncode == 1, done.stderr
+    assert f"cannot reach {nobody}" in done.stderr
+    assert "--server or BANSHUI_SERVER" in done.stderr

@@ -24,7 +24,12 @@ from banshui.numbers.phones import mask
 
 DEFAULT_SERVER = "http://127.0.0.1:8000"
 
-Server = Annotated[str, typer.Option(help="The banshui server.")]
+Server = Annotated[
+    str,
+    typer.Option(
+        envvar="BANSHUI_SERVER", help="The banshui server (or BANSHUI_SERVER)."
+    ),
+]
 ApiKey = Annotated[
     str | None, typer.Option(help="Tenant API key (or BANSHUI_API_KEY).")
 ]
@@ -171,7 +176,10 @@ def _talk_to(server: str, work: Conversation) -> dict[str, Any]:
         fail(f"{error}{where}")
         raise
     except (OSError, httpx.HTTPError) as error:
-        fail(f"cannot reach {server}: {type(error).__name__}")
+        fail(
+            f"cannot reach {server} ({type(error).__name__}): is banshui serve "
+            "running there? Name another with --server or BANSHUI_SERVER"
+        )
         raise
     return answer
 
