@@ -452,3 +452,24 @@ async def test_every_main_page_fits_the_screen(
 
     assert too_wide == []
     await page.context.close()
+
+
+async def test_a_test_login_in_a_live_session_says_it_did_not_go_through_sms(
+    sandbox: Sandbox, cast: Cast, browser: Browser, snap: Snap
+) -> None:
+    s3 = await number_id(sandbox, S3)
+    page = await open_page(browser, sandbox)
+    await sign_in(page, cast.operator)
+    notice = page.locator("[role=status]", has_text="登录成功")
+
+    for _ in range(2):  # the second finds the first's session still live
+        await page.goto(f"/persons#n-{s3}")
+        button = page.locator(f"#n-{s3}").get_by_role("button", name="测试登录")
+        await button.click()
+        await expect(page).to_have_url(re.compile(r"/logins/[0-9a-f]{32}$"))
+        await expect(notice).to_be_visible(timeout=30_000)
+
+    await expect(notice).to_contain_text("复用了已登录的会话")
+    await expect(notice).to_contain_text("没有经过短信通路")
+    await snap(page, "08b-test-login-reused")
+    await page.context.close()

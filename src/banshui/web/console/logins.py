@@ -52,6 +52,13 @@ class Shown:
     def reached_session(self) -> bool:
         return any(event.status == Status.SUCCEEDED for event in self.events)
 
+    @property
+    def reused(self) -> bool:
+        """It succeeded in a session already live: no SMS, no switch, so a test
+        login of this kind says nothing of the number's SMS reaching banshui."""
+        fresh = any(event.status == Status.REQUESTING_CODE for event in self.events)
+        return self.reached_session and not fresh and not self.login.switched
+
 
 def status_label(status: str) -> str:
     return STATUSES.get(status, status)
