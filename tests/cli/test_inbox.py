@@ -154,10 +154,19 @@ async def test_number_pin_refuses_the_old_shared_password(
     done = banshui(machine, "number", "pin", S2, stdin="906906\n")
 
     assert done.returncode == 1
-    assert "(pin)" in done.stderr
+    assert "error: the PIN is too easy to guess: choose another (pin)" in done.stderr
     async with machine.db.session() as session:
         stored = await session.scalar(select(Number).where(Number.msisdn == S2))
     assert stored is not None and stored.pin_hash is None
+
+
+async def test_number_pin_refuses_a_short_pin_in_a_sentence_naming_it(
+    machine: Runtime,
+) -> None:
+    done = banshui(machine, "number", "pin", S2, stdin="2704\n")
+
+    assert done.returncode == 1
+    assert "error: the PIN must be 6–64 characters, not 4 (pin)" in done.stderr
 
 
 async def test_number_pin_refuses_a_number_banshui_does_not_know(

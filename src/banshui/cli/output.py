@@ -14,8 +14,23 @@ from rich.text import Text
 
 from banshui.printable import printable
 
-out = Console()
-err = Console(stderr=True)
+# Piped or redirected, no terminal folds the lines: wide enough that Rich never
+# has to either, so tables print at their own width, to be copied or grepped.
+PIPED_WIDTH = 1000
+# A cell that is one run of printable ASCII (a tax id, a number, a login id, a
+# key, a URL) is copied whole or not at all: it is never split over lines.
+_ID_LIKE = re.compile("[!-~]+")
+
+
+def _console(*, stderr: bool = False) -> Console:
+    console = Console(stderr=stderr)
+    if not console.is_terminal:
+        console.width = PIPED_WIDTH
+    return console
+
+
+out = _console()
+err = _console(stderr=True)
 
 
 # What json.dumps leaves raw with ensure_ascii=False and a terminal may still obey.
@@ -32,13 +47,25 @@ def emit_json(value: Any) -> None:
 
 
 def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    cells = [[_cell(value) for value in row] for row in rows]
     shown = Table(title=plain(title), title_justify="left")
-    for column in columns:
-        # Fold, never cut: a webhook URL or an API key must print whole.
-        shown.add_column(column, overflow="fold")
-    for row in rows:
-        shown.add_row(*(plain("" if cell is None else str(cell)) for cell in row))
-    out.print(shown)
+    for index, column in enumerate(columns):
+        # Prose folds; an id-like cell keeps its column at least as wide as it.
+        kept = [row[index] for row in cells if index < len(row)]
+        whole = [cell.cell_len for cell in kept if cell.no_wrap]
+        shown.add_column(column, overflow="fold", min_width=max(whole, default=None))
+    for row in cells:
+        shown.add_row(*row)
+    # Not cut at the terminal's edge either: the terminal folds a line, and a
+    # folded line copies whole.
+    out.print(shown, crop=False)
+
+
+def _cell(value: Any) -> Text:
+    text = plain("" if value is None else str(value))
+    if _ID_LIKE.fullmatch(text.plain):
+        text.no_wrap = True
+    return text
 
 
 def plain(text: str) -> Text:

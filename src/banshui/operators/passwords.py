@@ -18,11 +18,14 @@ _hasher = PasswordHasher()
 def valid_password(password: str, field: str = "password") -> str:
     if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
         raise InvalidInput(
-            f"must be {MIN_LENGTH}–{MAX_LENGTH} characters, not {len(password)}",
+            f"the password must be {MIN_LENGTH}–{MAX_LENGTH} characters, "
+            f"not {len(password)}",
             field=field,
         )
     if len(set(password)) < 4:
-        raise InvalidInput("is too easy to guess: choose another", field=field)
+        raise InvalidInput(
+            "the password is too easy to guess: choose another", field=field
+        )
     return password
 
 

@@ -31,11 +31,11 @@ def valid_pin(pin: str) -> str:
     pin = pin.strip()
     if not MIN_LENGTH <= len(pin) <= MAX_LENGTH:
         raise InvalidInput(
-            f"must be {MIN_LENGTH}–{MAX_LENGTH} characters, not {len(pin)}",
+            f"the PIN must be {MIN_LENGTH}–{MAX_LENGTH} characters, not {len(pin)}",
             field="pin",
         )
     if pin in GUESSABLE or len(set(pin)) == 1:
-        raise InvalidInput("is too easy to guess: choose another", field="pin")
+        raise InvalidInput("the PIN is too easy to guess: choose another", field="pin")
     return pin
 
 
