@@ -186,6 +186,7 @@ async def run_day(
         sandbox="off",
         code_timeout_seconds=30,
         login_deadline_seconds=3600,
+        streams_per_tenant=STREAMS,
     )
     await asyncio.to_thread(upgrade, settings.database_url)
     runtime = build_runtime(settings)
@@ -227,6 +228,10 @@ async def run_day(
         await runtime.close()
 
 
+# Streams the day's tenant may hold open: one for each of its requests at most.
+STREAMS = 100_000
+
+
 @asynccontextmanager
 async def _banshui(
     settings: Settings, port: int, folder: Path, cpu: int | None
@@ -246,6 +251,8 @@ async def _banshui(
         BANSHUI_SANDBOX="off",
         BANSHUI_CODE_TIMEOUT_SECONDS=str(settings.code_timeout_seconds),
         BANSHUI_LOGIN_DEADLINE_SECONDS=str(settings.login_deadline_seconds),
+        # Every robot follows its login's stream, all of one tenant at once.
+        BANSHUI_STREAMS_PER_TENANT=str(settings.streams_per_tenant),
     )
     command = [sys.executable, "-m", "banshui", "serve", "--port", str(port)]
     log = (folder / "banshui-serve.log").open("wb")

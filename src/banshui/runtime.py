@@ -10,6 +10,7 @@ from banshui.core.bells import Bells, bells_for
 from banshui.core.clock import Clock, SystemClock
 from banshui.core.db import Database, Pool
 from banshui.core.settings import Settings, load_secret_key
+from banshui.core.streams import OpenStreams
 from banshui.core.vault import Vault
 from banshui.events import Events, NoEvents
 from banshui.sms.inbox import Inbox
@@ -31,6 +32,8 @@ class Runtime:
     events: Events = field(default_factory=NoEvents)
     # Wake-ups in this process and, on PostgreSQL, across processes.
     bells: Bells = field(default_factory=Bells)
+    # Server-sent event streams open in this process, by who holds them.
+    streams: OpenStreams = field(default_factory=OpenStreams)
 
     async def close(self) -> None:
         await self.bells.close()
@@ -62,4 +65,5 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
         inbox=inbox,
         sources=KnownSources(db),
         bells=bells,
+        streams=OpenStreams(settings.streams_per_tenant),
     )

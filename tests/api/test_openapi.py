@@ -60,3 +60,38 @@ async def test_openapi_lists_the_path_for_a_code_a_person_typed(
     paths = (await _document(sandbox))["paths"]
 
     assert "post" in paths.get("/api/v1/logins/{login_id}/code", {})
+
+
+async def test_openapi_describes_the_listing_of_logins_and_its_filters(
+    sandbox: Sandbox,
+) -> None:
+    document = await _document(sandbox)
+
+    listing = document["paths"]["/api/v1/logins"]["get"]
+    parameters = {p["name"]: p for p in listing["parameters"]}
+    assert set(parameters) == {
+        "status", "tax_id", "business", "created_after", "created_before",
+        "limit", "cursor",
+    }  # fmt: skip
+    assert all(p["in"] == "query" for p in parameters.values())
+    status = parameters["status"]["schema"]
+    assert status["type"] == "array"
+    statuses = document["components"]["schemas"]["Status"]["enum"]
+    assert {"succeeded", "waiting_code", "failed"} <= set(statuses)
+    limit = parameters["limit"]["schema"]
+    assert (limit["default"], limit["minimum"], limit["maximum"]) == (50, 1, 200)
+    answer = listing["responses"]["200"]["content"]["application/json"]["schema"]
+    assert answer["$ref"].endswith("/LoginList")
+    assert document["components"]["schemas"]["LoginList"]["required"] == [
+        "logins",
+        "next_cursor",
+    ]
+
+
+async def test_openapi_says_a_login_request_answers_with_its_location(
+    sandbox: Sandbox,
+) -> None:
+    paths = (await _document(sandbox))["paths"]
+
+    accepted = paths["/api/v1/logins"]["post"]["responses"]["202"]
+    assert "Location" in accepted["headers"]

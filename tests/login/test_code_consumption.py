@@ -144,3 +144,36 @@ async def test_a_portal_code_for_adding_a_phone_is_never_taken_for_a_login_code(
         None,
     )
     assert code.claimed_by is not None
+
+
+async def test_a_used_code_received_again_is_a_copy_that_no_login_gets(
+    sandbox: Sandbox,
+) -> None:
+    runtime = sandbox.stack.runtime
+    await served_and_released(sandbox, A)
+    (used,) = await inbox_rows(sandbox, S1)
+    body = {"id_number": ZHANG_SAN.id_number, "region": A.region}
+    await sandbox.stack.sim.post("/admin/sessions/drop", json=body)
+    # The same SMS again, as a second gateway of the phone or a resend with a
+    # new id would bring it, while the next login awaits its own code.
+    again = ReceivedSms(
+        sender=used.sender, text=used.text, identity="resent-1", number=S1
+    )
+    source = await find_source(runtime.db, "smsforwarder", "sim-s1")
+    async with undelivered(sandbox, S1):
+        asked = await ask(sandbox, A)
+        await reaching(sandbox, asked["id"], "waiting_code")
+        await runtime.inbox.store(source, Verified(None, ""), [again])
+    await deliver_kept(sandbox, S1)
+
+    login = await settled(sandbox, asked["id"])
+
+    assert (login["status"], login["sms_used"]) == ("succeeded", 1)
+    first, copy, fresh = await inbox_rows(sandbox, S1)
+    assert (copy.code, copy.copy_of_id, copy.claimed_by) == (used.code, first.id, None)
+    assert copy.expectation_id is None
+    assert fresh.claimed_by is not None and fresh.code != used.code
+    assert await runtime.inbox.spent_today(S1) == 2  # the copy is not a third
+    assert (await violations(sandbox))["code_reused"] == 0
+    claimed = await runtime.inbox.claim_since(S1, first.received_at, "provider:x")
+    assert claimed is None

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from banshui.demo.cast import S1, S2
 from banshui.sms.models import Source
+from banshui.sms.sources import remove_source
 
 from .conftest import Provider
 
@@ -59,6 +60,20 @@ async def test_a_customer_cannot_register_a_gateway_for_another_customers_number
     assert answer.status_code == 404
     assert answer.json()["error"]["field"] == "number"
     assert await _sources(provider) == before
+
+
+async def test_a_removed_gateway_is_no_longer_listed(provider: Provider) -> None:
+    runtime = provider.stack.runtime
+    for name in ("kept-phone", "gone-phone"):
+        request = provider.signed(provider.fapiaoyun, "POST", PATH, _body(S1, name))
+        assert (await provider.stack.http.send(request)).status_code == 201
+    await remove_source(runtime.db, runtime.clock, "gone-phone")
+
+    listing = await provider.stack.http.send(
+        provider.signed(provider.fapiaoyun, "GET", PATH)
+    )
+
+    assert [source["name"] for source in listing.json()] == ["kept-phone"]
 
 
 async def test_a_customer_sees_only_its_own_gateways(provider: Provider) -> None:

@@ -189,6 +189,7 @@ TRIALS: dict[tuple[str, str], Trial] = {
     ("POST", "/api/v1/logins"): api(
         "POST", "/api/v1/logins", {"tax_id": A.tax_id, "business": "receive"}, 422
     ),
+    ("GET", "/api/v1/logins"): api("GET", "/api/v1/logins", status=200),
     ("GET", "/api/v1/logins/{login_id}"): api("GET", LOGIN),
     ("GET", "/api/v1/logins/{login_id}/timeline"): api("GET", LOGIN + "/timeline"),
     ("GET", "/api/v1/logins/{login_id}/events"): api("GET", LOGIN + "/events"),

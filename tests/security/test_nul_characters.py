@@ -133,6 +133,7 @@ async def test_a_path_holding_a_control_character_is_a_404_in_the_error_shape(
     "path",
     [
         "/api/v1/forwards?status=%00",
+        "/api/v1/logins?status=succeeded&status=%00",
         f"/api/v1/webhooks/{'0' * 32}/deliveries?limit=1&status=due%00",
     ],
 )

@@ -1,5 +1,6 @@
 """Where a request comes from: X-Forwarded-For counts only from a trusted proxy,
-and then its rightmost untrusted hop is the client, for limits and the audit."""
+and then its rightmost untrusted hop is the client, for limits and the audit; the
+limits count an IPv6 client by its /64."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from banshui.api.guessing import CLIENT_LIMIT as KEY_LIMIT
 from banshui.audit.models import AuditEntry
 from banshui.core.settings import SettingsError, load_settings
 from banshui.operators.models import SignInRefusal
 from banshui.operators.signin import CLIENT_LIMIT, TOO_MANY
 from banshui.query.models import QueryRefusal
+from banshui.query.service import CLIENT_LIMIT as QUERY_LIMIT
 from conftest import Stack, running_stack
 
 from .console import Console
@@ -161,3 +164,73 @@ async def test_the_query_page_ignores_a_forwarded_for_header_by_default(
             clients = list(await session.scalars(select(QueryRefusal.client)))
 
     assert clients == ["127.0.0.1"]
+
+
+# Two addresses one IPv6 host may pick from the /64 it was given, and a third.
+HOST_ONE = "2001:db8:1:2::a"
+HOST_TWO = "2001:db8:1:2:ffff:ffff:ffff:b"
+SAME_64 = "2001:db8:1:2:1234::c"
+OTHER_64 = "2001:db8:1:3::a"
+
+
+async def refused_query(stack: Stack, forwarded_for: str) -> int:
+    answer = await stack.http.post(
+        "/query",
+        data={"number": "19912340001", "pin": "wrong-pin-1"},
+        headers={"X-Forwarded-For": forwarded_for},
+    )
+    return answer.status_code
+
+
+async def test_ipv6_addresses_of_one_64_share_the_query_pages_twenty_tries(
+    tmp_path: Path, database_url: str
+) -> None:
+    async with stack_trusting(tmp_path, database_url, "127.0.0.1") as stack:
+        # The host takes turns between two of its addresses, then tries a third.
+        for attempt in range(QUERY_LIMIT):
+            address = HOST_ONE if attempt % 2 else HOST_TWO
+            assert await refused_query(stack, address) == 403
+
+        turned_away = await refused_query(stack, SAME_64)
+        elsewhere = await refused_query(stack, OTHER_64)
+        ipv4_mapped = await refused_query(stack, f"::ffff:{REAL}")
+        ipv4 = await refused_query(stack, REAL)
+
+    assert turned_away == 429
+    assert elsewhere == 403
+    # Whichever way it is written, an IPv4 client is one client.
+    assert ipv4_mapped == 403 and ipv4 == 403
+
+
+async def test_ipv6_addresses_of_one_64_share_the_api_keys_twenty_guesses(
+    tmp_path: Path, database_url: str
+) -> None:
+    async with stack_trusting(tmp_path, database_url, "127.0.0.1") as stack:
+
+        async def guess(address: str) -> int:
+            answer = await stack.http.get(
+                "/api/v1/enterprises",
+                headers={
+                    "Authorization": "Bearer not-a-key",
+                    "X-Forwarded-For": address,
+                },
+            )
+            return answer.status_code
+
+        for attempt in range(KEY_LIMIT):
+            assert await guess(HOST_ONE if attempt % 2 else HOST_TWO) == 401
+        turned_away = await guess(SAME_64)
+        elsewhere = await guess(OTHER_64)
+
+    assert turned_away == 429
+    assert elsewhere == 401
+
+
+async def test_an_ipv6_client_is_counted_by_its_64_and_audited_by_its_address(
+    tmp_path: Path, database_url: str
+) -> None:
+    async with stack_trusting(tmp_path, database_url, "127.0.0.1") as stack:
+        await refused_sign_in(stack, HOST_ONE)
+
+        assert await refusal_clients(stack) == ["2001:db8:1:2::/64"]
+        assert await audit_clients(stack, "operator.sign_in_refused") == [HOST_ONE]

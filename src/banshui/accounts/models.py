@@ -58,6 +58,8 @@ class PersonNumber(Base):
     number_id: Mapped[int] = mapped_column(ForeignKey("numbers.id"), unique=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
     default_at_bureau: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When the number came to this tenant's persons (a move between them keeps
+    # it): the tenant sees the SMS it received from then on, not those before.
     added_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 

@@ -21,6 +21,7 @@ from banshui.accounts.models import (
     Person,
     PersonNumber,
 )
+from banshui.accounts.tenants import BoundForAnotherEnterprise
 from banshui.accounts.uscc import region_of, validate_region, validate_tax_id
 from banshui.audit.log import record
 from banshui.core.clock import Clock
@@ -347,9 +348,12 @@ class Registry:
             return
 
         previous = owner.person_id
+        # A move between the tenant's persons keeps when the number came to the
+        # tenant: the SMS it has seen stay its to see (``seen_by``).
+        if not await _same_tenant(session, previous, person_id):
+            owner.added_at = self._clock.now()
         owner.person_id = person_id
         owner.default_at_bureau = default_at_bureau
-        owner.added_at = self._clock.now()
         if previous != person_id:
             record(
                 session,
@@ -658,12 +662,20 @@ async def _enterprise_in(
     return found
 
 
+async def _same_tenant(session: AsyncSession, one: int, other: int) -> bool:
+    tenants = await session.scalars(
+        select(Person.tenant_id).where(Person.id.in_((one, other))).distinct()
+    )
+    return len(list(tenants)) == 1
+
+
 async def _not_held_elsewhere(
     session: AsyncSession, number: Number, tenant_id: int
 ) -> None:
     """R1 moves a number between persons of one tenant, never out of another:
     nor a sub-number bound for another tenant's enterprise (its SMS are that
-    tenant's until it is unbound)."""
+    tenant's until it is unbound), nor one bound for a 税号 of no enterprise of
+    this tenant."""
     holder = await session.scalar(
         select(Person.tenant_id)
         .join(PersonNumber, PersonNumber.person_id == Person.id)
@@ -676,6 +688,27 @@ async def _not_held_elsewhere(
     if number.tenant_id not in (None, tenant_id):
         raise Conflict(
             f"{number.msisdn} is bound for an enterprise of another tenant",
+            field="number",
+        )
+    await _has_its_enterprise(session, number, tenant_id)
+
+
+async def _has_its_enterprise(
+    session: AsyncSession, number: Number, tenant_id: int
+) -> None:
+    """A sub-number bound for a 税号 goes to a tenant with that enterprise, or to
+    the one it is bound for: giving it proves nothing, so without this any
+    tenant could take one bound for no tenant yet."""
+    if number.tax_id is None or number.tenant_id == tenant_id:
+        return
+    has_it = await session.scalar(
+        select(Enterprise.id).where(
+            Enterprise.tenant_id == tenant_id, Enterprise.tax_id == number.tax_id
+        )
+    )
+    if has_it is None:
+        raise BoundForAnotherEnterprise(
+            f"{number.msisdn} is bound for an enterprise this tenant does not have",
             field="number",
         )
 

@@ -5,24 +5,46 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    SQLColumnExpression,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, aliased
 
 from banshui.accounts.models import Enterprise, Person, PersonNumber, Tenant
 from banshui.audit.log import record
 from banshui.core.clock import Clock
 from banshui.core.db import Database
-from banshui.core.errors import Conflict, InvalidInput
+from banshui.core.errors import Conflict, InvalidInput, NotFound
 from banshui.numbers.models import Number
+from banshui.sms.models import InboundSms
 
 KEY_PREFIX = "bsk_"
+# Row ids are 32-bit on PostgreSQL: a larger number names no tenant.
+_LARGEST_ID = 2**31 - 1
 
 
 @dataclass(frozen=True, slots=True)
 class NewTenant:
     tenant: Tenant
     api_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListedTenant:
+    """A tenant as ``banshui tenant list`` shows it: never its key, nor its hash."""
+
+    id: int
+    name: str
+    created_at: datetime
+    enterprises: int
 
 
 def hash_key(api_key: str) -> str:
@@ -37,7 +59,7 @@ async def add_tenant(
     if not 1 <= len(name) <= 200:
         raise InvalidInput("must be 1–200 characters", field="name")
 
-    api_key = KEY_PREFIX + secrets.token_urlsafe(32)
+    api_key = _new_key()
     tenant = Tenant(name=name, api_key_hash=hash_key(api_key), created_at=clock.now())
     async with db.transaction() as session:
         if await session.scalar(select(Tenant.id).where(Tenant.name == name)):
@@ -45,6 +67,56 @@ async def add_tenant(
         session.add(tenant)
         record(session, clock, actor=actor, action="tenant.add", subject=name)
     return NewTenant(tenant=tenant, api_key=api_key)
+
+
+async def list_tenants(db: Database) -> list[ListedTenant]:
+    """Every tenant, oldest first, with how many enterprises it has."""
+    enterprises = (
+        select(func.count(Enterprise.id))
+        .where(Enterprise.tenant_id == Tenant.id)
+        .scalar_subquery()
+    )
+    query = select(Tenant.id, Tenant.name, Tenant.created_at, enterprises)
+    async with db.session() as session:
+        rows = (await session.execute(query.order_by(Tenant.id))).all()
+    return [ListedTenant(*row) for row in rows]
+
+
+async def rotate_key(
+    db: Database, clock: Clock, name_or_id: str, actor: str = "cli"
+) -> NewTenant:
+    """A new API key for the tenant; the old one is refused from the commit on."""
+    api_key = _new_key()
+    async with db.transaction() as session:
+        tenant = await _tenant_called(session, name_or_id)
+        tenant.api_key_hash = hash_key(api_key)
+        record(
+            session,
+            clock,
+            actor=actor,
+            action="tenant.key_rotated",
+            subject=tenant.name,
+        )
+    return NewTenant(tenant=tenant, api_key=api_key)
+
+
+async def _tenant_called(session: AsyncSession, name_or_id: str) -> Tenant:
+    """By its name; else, for a number, by its id (a name made of digits wins)."""
+    wanted = name_or_id.strip()
+    tenant = await session.scalar(
+        select(Tenant).where(Tenant.name == wanted).with_for_update()
+    )
+    number = wanted.isascii() and wanted.isdecimal()
+    if tenant is None and number and int(wanted) <= _LARGEST_ID:
+        tenant = await session.get(Tenant, int(wanted), with_for_update=True)
+    if tenant is None:
+        also = " nor with that id" if number else ""
+        raise NotFound(f"no tenant named {wanted!r}{also}", field="tenant")
+    return tenant
+
+
+def _new_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
 
 
 def tenant_of_key(session: Session, api_key: str) -> Tenant | None:
@@ -59,6 +131,10 @@ class TenantUnclear(Conflict):
 
 class HeldInAnotherTenant(Conflict):
     """A person of a tenant without the enterprise holds the sub-number (R1)."""
+
+
+class BoundForAnotherEnterprise(Conflict):
+    """The sub-number is bound for a 税号 the tenant has no enterprise with."""
 
 
 def number_ids_of(tenant_id: int) -> Select[int]:
@@ -80,6 +156,43 @@ def number_ids_of(tenant_id: int) -> Select[int]:
 def numbers_of(tenant_id: int) -> Select[str]:
     """The numbers (as typed) a tenant may see; see ``number_ids_of``."""
     return select(Number.msisdn).where(Number.id.in_(number_ids_of(tenant_id)))
+
+
+def seen_by(
+    tenant_id: int,
+    number: SQLColumnExpression[str | None],
+    at: SQLColumnExpression[datetime],
+) -> ColumnElement[bool]:
+    """Whether what reached ``number`` at ``at`` is the tenant's to see: it came
+    while the number was the tenant's, held by one of its persons (from when
+    it came to them) or bound for it (from the binding; a binding made before
+    banshui kept that, from ever). Else a tenant that is given a number, or
+    has it bound for it, would read every SMS and code it received before.
+    """
+    held_number, holding = aliased(Number), aliased(PersonNumber)
+    holder = aliased(Person)
+    held = (
+        select(holding.id)
+        .join(held_number, held_number.id == holding.number_id)
+        .join(holder, holder.id == holding.person_id)
+        .where(
+            holder.tenant_id == tenant_id,
+            held_number.msisdn == number,
+            holding.added_at <= at,
+        )
+    )
+    bound_number = aliased(Number)
+    bound = select(bound_number.id).where(
+        bound_number.tenant_id == tenant_id,
+        bound_number.msisdn == number,
+        or_(bound_number.bound_since.is_(None), bound_number.bound_since <= at),
+    )
+    return or_(held.exists(), bound.exists())
+
+
+def sms_seen_by(tenant_id: int) -> ColumnElement[bool]:
+    """Whether an inbound SMS is the tenant's to see; see ``seen_by``."""
+    return seen_by(tenant_id, InboundSms.number, InboundSms.received_at)
 
 
 async def tenant_to_bind(db: Database, tax_id: str, msisdn: str) -> int | None:

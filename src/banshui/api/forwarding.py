@@ -2,8 +2,9 @@
 
 A tenant's key sees the forwards of the tenant's numbers only (its persons'
 numbers and the sub-numbers whose binding is for it, not every number bound
-by a tax id the tenant also has). It shows status and errors,
-never an SMS's text or code, and real phones only masked.
+by a tax id the tenant also has), and of the SMS that came while the number was
+the tenant's. It shows status and errors, never an SMS's text or code, and real
+phones only masked.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
-from banshui.accounts.tenants import numbers_of
+from banshui.accounts.tenants import numbers_of, sms_seen_by
 from banshui.api.deps import CurrentTenant, runtime_of
 from banshui.forwarding.views import list_forwards
 
@@ -50,6 +51,10 @@ async def forwards(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Any:
     found = await list_forwards(
-        runtime_of(request).db, status, limit, numbers=numbers_of(tenant.id)
+        runtime_of(request).db,
+        status,
+        limit,
+        numbers=numbers_of(tenant.id),
+        sms=sms_seen_by(tenant.id),
     )
     return {"forwards": [view.as_json() for view in found]}

@@ -6,7 +6,7 @@ answered 429 with Retry-After until the oldest refusal leaves the window, and
 then even a right key is turned away: the answer tells a guesser nothing.
 Refusals of one client are counted one after another, so a burst is held to the
 limit; an admitted request only reads the count. A stale timestamp or a replayed
-nonce is no guess and does not count.
+nonce is no guess and does not count. An IPv6 client is counted by its /64.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from typing import NoReturn
 from sqlalchemy.orm import Session
 
 from banshui.api.models import KeyRefusal
-from banshui.core.addresses import LENGTH
 from banshui.core.client_window import ClientWindow
 from banshui.core.errors import TooManyRequests
 from banshui.core.locks import take_turn
@@ -54,11 +53,11 @@ async def count_wrong_key(runtime: Runtime, client: str, door: Gateway) -> None:
     now = runtime.clock.now()
     async with runtime.db.transaction() as session:
         # Refusals of one client at once are counted one after another.
-        await take_turn(session, f"keys:{client[:LENGTH]}")
+        await take_turn(session, f"keys:{WINDOW.key(client)}")
         wait = await WINDOW.wait(session, client, now)
         if wait is None:
             await WINDOW.forget_old(session, now)
-            session.add(KeyRefusal(client=client[:LENGTH], at=now))
+            session.add(KeyRefusal(client=WINDOW.key(client), at=now))
     if wait is not None:
         refuse(door, wait)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from functools import cache
 from typing import cast
 
@@ -21,6 +22,7 @@ from banshui.metrics import (
     Reason,
     count_refusal,
 )
+from banshui.runtime import Runtime
 from banshui.sms.gateways.base import (
     AcknowledgesItsOwnWay,
     GatewayFormat,
@@ -30,7 +32,8 @@ from banshui.sms.gateways.base import (
     StaleTimestamp,
 )
 from banshui.sms.gateways.registry import gateway_for
-from banshui.sms.sources import SECRET_PURPOSE, webhook_url
+from banshui.sms.models import Source
+from banshui.sms.sources import SECRET_PURPOSE, SourceChanged, webhook_url
 
 PATH = "/hooks/sms/{kind}/{name}"
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH"})
@@ -59,11 +62,7 @@ async def receive_sms(request: Request) -> Response:
     name: str = request.path_params["name"]
     runtime = runtime_of(request)
     gateway = gateway_for(kind)
-    try:
-        source = await runtime.sources.find(kind, name)
-    except NotFound:
-        count_refusal(cast(Gateway, gateway.kind), "unknown_source")
-        raise
+    source = await _source(gateway, runtime.sources.find(kind, name))
     # Signatures over the URL use the one the gateway was given: the source's
     # public URL, else the webhook URL `banshui source add` printed.
     public_url = source.public_url or webhook_url(
@@ -73,10 +72,45 @@ async def receive_sms(request: Request) -> Response:
     if inbound is None:
         return error_response(413, "too_large", "the body is larger than 64 KiB")
 
+    try:
+        return await _accept(runtime, gateway, source, inbound, remembered=True)
+    except SourceChanged:
+        # Its secret was replaced or it was removed, maybe by another process,
+        # since it was remembered: judged again by what the database holds now.
+        fresh = runtime.sources.refresh(kind, name)
+        source = await _source(gateway, fresh)
+        return await _accept(runtime, gateway, source, inbound, remembered=False)
+
+
+async def _source(gateway: GatewayFormat, lookup: Awaitable[Source]) -> Source:
+    try:
+        return await lookup
+    except NotFound:
+        count_refusal(cast(Gateway, gateway.kind), "unknown_source")
+        raise
+
+
+async def _accept(
+    runtime: Runtime,
+    gateway: GatewayFormat,
+    source: Source,
+    inbound: InboundRequest,
+    *,
+    remembered: bool,
+) -> Response:
+    """Verify, store, acknowledge; ``SourceChanged`` when the source is stale.
+
+    A remembered source may hold a secret since replaced: a signature it
+    refuses is looked at again with the source as it is now.
+    """
+    name = source.name
     secret = runtime.vault.open(source.secret_sealed, SECRET_PURPOSE)
     try:
         verified, messages = gateway.receive(inbound, secret, runtime.clock.now())
     except SignatureRefused as refused:
+        if remembered:
+            # Maybe signed with a secret given since: the caller looks again.
+            raise SourceChanged(name) from None
         return _refused(gateway, name, _reason(refused))
     except MalformedSms as error:
         return error_response(422, "invalid", error.message, error.field)

@@ -4,19 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Annotated, Any, Literal, cast
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from banshui.api.bodies import Body
 from banshui.api.deps import CurrentTenant, runtime_of
 from banshui.core.addresses import client_of
+from banshui.core.streams import HeldStream
 from banshui.login.engine import LoginEngine
+from banshui.login.listing import (
+    decode_cursor,
+    encode_cursor,
+    list_logins,
+    login_filter,
+)
 from banshui.login.requests import create_login, events_of, get_login, view
-from banshui.login.status import FINAL
+from banshui.login.status import FINAL, Status
 
 router = APIRouter(prefix="/api/v1/logins", tags=["logins"])
 
@@ -55,6 +65,56 @@ class LoginView(BaseModel):
     updated_at: str | None
 
 
+_UNENCODED_PLUS = re.compile(r" (\d\d:?\d\d)$")
+_NOT_A_MOMENT = "must be ISO 8601 with its offset, as in 2026-03-02T09:00:00+08:00"
+
+
+def _iso_moment(value: object) -> datetime:
+    # pydantic alone would take 1700000000 for a time too, and say less.
+    if not isinstance(value, str):
+        raise PydanticCustomError("iso_moment", _NOT_A_MOMENT)
+    # A "+" left unencoded in a query arrives as a space: 09:00:00 08:00.
+    text = _UNENCODED_PLUS.sub(r"+\1", value)
+    try:
+        moment: datetime | None = datetime.fromisoformat(text)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise PydanticCustomError("iso_moment", _NOT_A_MOMENT)
+    return moment
+
+
+Moment = Annotated[AwareDatetime, BeforeValidator(_iso_moment)]
+
+
+class LoginQuery(BaseModel):
+    """The filters and page of ``GET /api/v1/logins``; an unknown one is a 422."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: list[Status] = Field(
+        default=[], description="one or more statuses: repeat the parameter"
+    )
+    tax_id: TaxId | None = None
+    business: Literal["receive", "issue"] | None = None
+    created_after: Moment | None = Field(
+        default=None, description="created at or after this time (ISO 8601, offset)"
+    )
+    created_before: Moment | None = Field(
+        default=None, description="created before this time (ISO 8601, offset)"
+    )
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(
+        default=None, max_length=200, description="next_cursor of the page before"
+    )
+
+
+class LoginList(BaseModel):
+    logins: list[LoginView]
+    # None on the last page.
+    next_cursor: str | None
+
+
 class EventView(BaseModel):
     at: str
     status: str
@@ -71,12 +131,47 @@ class SessionView(BaseModel):
     lease_expires_at: str | None
 
 
+_LOCATION = {
+    "description": "the login's own URL, to read and follow it",
+    "schema": {"type": "string", "example": "/api/v1/logins/3f2e9d0c…"},
+}
+
+
 def engine_of(request: Request) -> LoginEngine:
     return cast(LoginEngine, runtime_of(request).extras["engine"])
 
 
-@router.post("", status_code=202, response_model=LoginView)
-async def ask_for_login(ask: LoginAsk, tenant: CurrentTenant, request: Request) -> Any:
+@router.get("", response_model=LoginList)
+async def list_tenant_logins(
+    query: Annotated[LoginQuery, Query()], tenant: CurrentTenant, request: Request
+) -> Any:
+    """The tenant's logins, newest first, a page at a time."""
+    wanted = login_filter(
+        query.status,
+        query.tax_id,
+        query.business,
+        query.created_after,
+        query.created_before,
+    )
+    after = decode_cursor(query.cursor) if query.cursor is not None else None
+    page = await list_logins(
+        runtime_of(request).db, tenant.id, wanted, query.limit, after
+    )
+    return {
+        "logins": [view(login) for login in page.logins],
+        "next_cursor": encode_cursor(page.next) if page.next else None,
+    }
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=LoginView,
+    responses={202: {"headers": {"Location": _LOCATION}}},
+)
+async def ask_for_login(
+    ask: LoginAsk, tenant: CurrentTenant, request: Request, response: Response
+) -> Any:
     runtime = runtime_of(request)
     login = await create_login(
         runtime.db,
@@ -88,6 +183,7 @@ async def ask_for_login(ask: LoginAsk, tenant: CurrentTenant, request: Request) 
         deadline_seconds=runtime.settings.login_deadline_seconds,
     )
     engine_of(request).submit(login.id)
+    response.headers["Location"] = f"{router.prefix}/{login.id}"
     return view(login)
 
 
@@ -109,13 +205,17 @@ async def read_timeline(login_id: str, tenant: CurrentTenant, request: Request) 
 @router.get(
     "/{login_id}/events",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}}},
+    responses={
+        200: {"content": {"text/event-stream": {}}},
+        429: {"description": "the tenant has too many event streams open"},
+    },
 )
 async def follow_login(
     login_id: str, tenant: CurrentTenant, request: Request
 ) -> StreamingResponse:
     """Server-sent events: the login object after each status change."""
-    db = runtime_of(request).db
+    runtime = runtime_of(request)
+    db = runtime.db
     await get_login(db, login_id, tenant.id)
     feed = engine_of(request).feed
 
@@ -137,7 +237,9 @@ async def follow_login(
                     current = latest
                 yield _event(current)
 
-    return StreamingResponse(stream(), media_type="text/event-stream")
+    # Taken last: nothing may fail between taking the place and handing it on.
+    place = runtime.streams.take(f"tenant:{tenant.id}")
+    return HeldStream(stream(), place, headers={})
 
 
 @router.get("/{login_id}/session", response_model=SessionView)

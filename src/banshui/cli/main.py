@@ -70,6 +70,8 @@ from banshui.cli import (  # noqa: E402
     numbers,  # noqa: F401
     operators,  # noqa: F401
     processes,  # noqa: F401
+    sources,  # noqa: F401
+    tenants,  # noqa: F401
 )
 
 

@@ -7,10 +7,14 @@ itself a trusted proxy: whatever stands to its left the client wrote itself.
 uvicorn's ProxyHeadersMiddleware does exactly that; uvicorn's own default (trust
 127.0.0.1) is switched off wherever banshui starts uvicorn, so that no proxy is
 trusted unless it is named.
+
+The limits count an IPv6 client by its /64, the block one host is usually given
+and may pick any address of; the audit log and the access log keep the address.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Sequence
 from contextvars import ContextVar
 from typing import Any, cast
@@ -56,6 +60,20 @@ def client_of(connection: HTTPConnection) -> str:
     """The client's address as ``ClientAddress`` resolved it."""
     peer = connection.client
     return peer.host[:LENGTH] if peer is not None else UNKNOWN
+
+
+def counted_as(client: str) -> str:
+    """The key a client's tries are counted by: its /64 for IPv6, else itself."""
+    try:
+        address = ipaddress.ip_address(client)
+    except ValueError:
+        return client  # UNKNOWN, or whatever else an ASGI server put there
+    if isinstance(address, ipaddress.IPv4Address):
+        return str(address)
+    # ::ffff:203.0.113.7 is the IPv4 client 203.0.113.7 reached over IPv6.
+    if address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(ipaddress.IPv6Network((address, 64), strict=False))
 
 
 def current_client() -> str | None:

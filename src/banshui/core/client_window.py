@@ -4,6 +4,8 @@ The query page, the console's sign-in and the API keys each keep their refusals
 in a table of (client, at). A client refused ``limit`` times within ``window``
 is turned away until the oldest of those refusals leaves the window. The rows
 live in the database, so a restart resets no limit and every process sees them.
+Refusals are kept under ``key``: an IPv6 client's under its /64, so that one host
+does not get a fresh window with each address it picks from the block.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from sqlalchemy import Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from banshui.core.addresses import LENGTH
+from banshui.core.addresses import LENGTH, counted_as
 
 
 class Refusals(Protocol):
@@ -33,6 +35,11 @@ class ClientWindow:
     table: type[Refusals]
     limit: int
     window: timedelta
+
+    @staticmethod
+    def key(client: str) -> str:
+        """What the refusals of ``client`` are kept and counted under."""
+        return counted_as(client)[:LENGTH]
 
     async def wait(
         self, session: AsyncSession, client: str, now: datetime
@@ -55,7 +62,7 @@ class ClientWindow:
     def _counted(self, client: str, now: datetime) -> Select[int, datetime]:
         """The client's refusals within the window, and the oldest of them."""
         return select(func.count(), func.min(self.table.at)).where(
-            self.table.client == client[:LENGTH], self.table.at > now - self.window
+            self.table.client == self.key(client), self.table.at > now - self.window
         )
 
     def _left(

@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     engine: Literal["on", "off"] = "on"
     # Login requests one engine process works on at once; more wait queued.
     engine_concurrency: int = Field(default=200, ge=1, le=10_000)
+    # Server-sent event streams one tenant's API keys (or one console operator)
+    # may hold open in one process; one more is answered 429.
+    streams_per_tenant: int = Field(default=50, ge=1, le=100_000)
     # Reverse proxies believed about X-Forwarded-For: addresses or CIDRs, comma
     # separated. None by default, so no client can name its own address.
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 
 from banshui.core.db import Database
 from banshui.core.errors import InvalidInput
@@ -48,8 +48,10 @@ async def list_forwards(
     status: str | None = None,
     limit: int = 100,
     numbers: Select[str] | None = None,
+    sms: ColumnElement[bool] | None = None,
 ) -> list[ForwardView]:
-    """The newest forwards first, of one status or all; of ``numbers`` if given."""
+    """The newest forwards first, of one status or all; of ``numbers`` if given,
+    and of the SMS ``sms`` holds for (a tenant's to see) if given."""
     if status is not None and status not in STATUSES:
         raise InvalidInput(
             f"{status!r} is not one of {', '.join(STATUSES)}", field="status"
@@ -66,6 +68,8 @@ async def list_forwards(
         query = query.where(Forward.status == status)
     if numbers is not None:
         query = query.where(ForwardRoute.number.in_(numbers))
+    if sms is not None:
+        query = query.where(sms)
 
     async with db.session() as session:
         rows = await session.execute(query)

@@ -27,6 +27,8 @@ class LoginRequest(Base):
     __tablename__ = "login_requests"
     __table_args__ = (
         Index("ix_login_requests_status", "status"),
+        # A tenant's logins, newest first, a page at a time (GET /api/v1/logins).
+        Index("ix_login_requests_tenant_created", "tenant_id", "created_at", "id"),
         # R4 held by the database itself: one request at a time holds a lane,
         # whichever process serves it.
         Index(

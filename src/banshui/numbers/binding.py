@@ -135,12 +135,20 @@ async def bind(
         before = (row.customer_id, row.bound_phone, row.tax_id)
         changed = before != (customer.id, phone, tax_id) or row.tenant_id != tenant_id
         row.customer_id, row.bound_phone, row.tax_id = customer.id, phone, tax_id
-        row.tenant_id = tenant_id
+        _for_tenant(row, tenant_id, clock)
         row.provider = row.provider or PROVIDER
         if changed:
             _audit_binding(session, clock, actor, row, before)
         view = _view(row, customer.name, shanghai_day(clock.now()), WARNING_DAYS)
     return Bound(view=view, changed=changed)
+
+
+def _for_tenant(row: Number, tenant_id: int | None, clock: Clock) -> None:
+    """The binding is for this tenant; one it was not for before starts now."""
+    if row.tenant_id != tenant_id:
+        # The SMS the number received before are not the new tenant's to see.
+        row.bound_since = clock.now() if tenant_id is not None else None
+    row.tenant_id = tenant_id
 
 
 async def _not_a_persons_phone(session: AsyncSession, msisdn: str) -> None:
@@ -229,7 +237,7 @@ async def unbind(db: Database, clock: Clock, *, number: str, actor: str) -> Numb
             raise NotBound(f"{msisdn} is not bound", field="number")
 
         row.customer_id, row.bound_phone, row.tax_id = None, None, None
-        row.tenant_id = None
+        row.tenant_id, row.bound_since = None, None
         record(
             session,
             clock,

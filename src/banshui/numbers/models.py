@@ -29,6 +29,10 @@ class Number(Base):
     # in several tenants, and a tenant that adds one later gets no binding by it.
     tax_id: Mapped[str | None] = mapped_column(String(18))
     tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id"), index=True)
+    # When it was bound for that tenant: the tenant sees the SMS it received
+    # from then on, not those of whoever had it before. None on a binding made
+    # before this was kept: from ever.
+    bound_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # The query page's PIN for this number, argon2-hashed; and its lockout.
     pin_hash: Mapped[str | None] = mapped_column(String(200))
     pin_failures: Mapped[int] = mapped_column(Integer, default=0)

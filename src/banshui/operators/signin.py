@@ -1,10 +1,10 @@
 """Signing an operator in: password, lockout, a limit per client, audit.
 
 Five wrong passwords in a row lock the operator for 15 minutes (even to the
-right one). Each client address may be refused 20 times in 15 minutes, whatever
-names it tries; both are kept in the database, so a restart resets neither.
-Every refusal reads the same, whether the name exists, is locked or disabled,
-or the password is wrong.
+right one). Each client address (an IPv6 one by its /64) may be refused 20 times
+in 15 minutes, whatever names it tries; both are kept in the database, so a
+restart resets neither. Every refusal reads the same, whether the name exists,
+is locked or disabled, or the password is wrong.
 """
 
 from __future__ import annotations
@@ -76,12 +76,12 @@ async def _reserve_client(db: Database, clock: Clock, client: str) -> int:
     now = clock.now()
     async with db.transaction() as session:
         # Tries of one client at once are counted one after another.
-        await take_turn(session, f"sign-in:{client[:64]}")
+        await take_turn(session, f"sign-in:{WINDOW.key(client)}")
         if await WINDOW.wait(session, client, now) is not None:
             REFUSALS.labels(face="console").inc()
             count_refusal("console", "rate_limited")
             raise SignInRefused(TOO_MANY, 429)
-        attempt = SignInRefusal(client=client[:64], at=now)
+        attempt = SignInRefusal(client=WINDOW.key(client), at=now)
         session.add(attempt)
         await session.flush()
         return attempt.id

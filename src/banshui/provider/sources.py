@@ -80,11 +80,13 @@ async def register_source(request: Request, customer: Signed) -> SourceView:
 
 @router.get("")
 async def list_sources(request: Request, customer: Signed) -> list[SourceView]:
-    """The customer's own sources (never their secrets)."""
+    """The customer's own sources in use (never their secrets)."""
     runtime = runtime_of(request)
     async with runtime.db.session() as session:
         rows = await session.scalars(
-            select(Source).where(Source.customer_id == customer.id).order_by(Source.id)
+            select(Source)
+            .where(Source.customer_id == customer.id, Source.removed_at.is_(None))
+            .order_by(Source.id)
         )
         sources = list(rows)
     return [_view(source, runtime.settings.public_url) for source in sources]

@@ -17,6 +17,10 @@ _ALNUM = "0-9A-Za-z０-９Ａ-Ｚａ-ｚ"
 _INSIDE = r"[\s\-‐‑‒–—―−－]?"
 # When a stale code cannot be found as written, every long digit run is hidden.
 _DIGIT_RUN = re.compile(r"[0-9０-９][0-9０-９\s\-－]{2,}[0-9０-９]")
+# What a viewer might read a code from, extracted or not: digits, whole or in
+# groups joined by one space or dash (`4182-07`, `418 207`), four or more in all.
+_CODE_LIKE = re.compile(r"[0-9０-９]+(?:[\s\-‐‑‒–—―−－][0-9０-９]+)*")
+CODE_LIKE_DIGITS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +64,24 @@ def split_on_code(text: str, code: str, masked: bool) -> list[Piece]:
     spans = [match.span() for match in _written(code).finditer(text)]
     if masked and not spans:
         spans = [match.span() for match in _DIGIT_RUN.finditer(text)]
+    return _cut(text, spans, masked)
 
+
+def hide_codes(text: str, code: str | None) -> list[Piece]:
+    """The text for a viewer: its code and every run of digits that could be one
+    masked, since a code the extractor did not recognise is still a code."""
+    spans = [
+        match.span()
+        for match in _CODE_LIKE.finditer(text)
+        if sum(char.isdigit() for char in match.group()) >= CODE_LIKE_DIGITS
+    ]
+    if code is not None:
+        spans += [match.span() for match in _written(code).finditer(text)]
+    return _cut(text, _merged(spans), masked=True)
+
+
+def _cut(text: str, spans: list[tuple[int, int]], masked: bool) -> list[Piece]:
+    """The text in pieces, each span (in order, apart) a piece of code."""
     pieces: list[Piece] = []
     end = 0
     for start, stop in spans:
@@ -71,6 +92,17 @@ def split_on_code(text: str, code: str, masked: bool) -> list[Piece]:
     if end < len(text):
         pieces.append(Piece(text[end:], is_code=False))
     return pieces
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Spans in order, those that overlap or touch made one."""
+    merged: list[tuple[int, int]] = []
+    for start, stop in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], stop))
+        else:
+            merged.append((start, stop))
+    return merged
 
 
 def _written(code: str) -> re.Pattern[str]:

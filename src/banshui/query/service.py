@@ -1,10 +1,10 @@
 """Looking a number up on the query page: PIN, lockout, client window, audit.
 
 A number's PIN admits 5 wrong tries, then the number is locked for 15 minutes
-(even to the right PIN). Each client address may be refused 20 times in 15
-minutes, whichever numbers it tries; the window is kept in the database so a
-restart does not reset it. Every refusal about a number reads the same, whether
-the number exists, has no PIN, is locked or the PIN is wrong.
+(even to the right PIN). Each client address (an IPv6 one by its /64) may be
+refused 20 times in 15 minutes, whichever numbers it tries; the window is kept in
+the database so a restart does not reset it. Every refusal about a number reads
+the same, whether the number exists, has no PIN, is locked or the PIN is wrong.
 """
 
 from __future__ import annotations
@@ -81,12 +81,12 @@ async def _reserve_client(runtime: Runtime, client: str) -> int:
     now = runtime.clock.now()
     async with runtime.db.transaction() as session:
         # Tries of one client at once are counted one after another.
-        await take_turn(session, f"query:{client[:64]}")
+        await take_turn(session, f"query:{WINDOW.key(client)}")
         if await WINDOW.wait(session, client, now) is not None:
             REFUSALS.labels(face="query").inc()
             count_refusal("query", "rate_limited")
             raise QueryRefused(TOO_MANY, 429)
-        attempt = QueryRefusal(client=client[:64], at=now)
+        attempt = QueryRefusal(client=WINDOW.key(client), at=now)
         session.add(attempt)
         await session.flush()
         return attempt.id

@@ -17,16 +17,15 @@ from banshui.core.clock import Clock, shanghai_day
 from banshui.core.db import Database
 from banshui.core.settings import DEFAULT_BUREAU_SENDERS
 from banshui.metrics import CODES_EXTRACTED
-from banshui.sms.extraction import SmsKind, extract
+from banshui.sms.extraction import SmsKind
 from banshui.sms.gateways.base import ReceivedSms, Verified
 from banshui.sms.models import CodeExpectation, InboundSms, Source
 from banshui.sms.notify import CodeNotifier
 from banshui.sms.storing import MATCH_WINDOW, Delivery, Stored, Storing
+from banshui.sms.validity import LOOK_BACK, code_valid_until
 
-# How long a code lives when its text does not say (the bureau's usual 5 minutes).
-DEFAULT_VALIDITY = timedelta(minutes=5)
 # Claims by time look no further back than this, however early ``since`` is.
-CLAIM_HORIZON = timedelta(days=1)
+CLAIM_HORIZON = LOOK_BACK
 
 
 class Inbox:
@@ -150,6 +149,7 @@ class Inbox:
                     InboundSms.kind == SmsKind.BUREAU_LOGIN,
                     InboundSms.from_bureau.is_(True),
                     InboundSms.expectation_id.is_(None),
+                    InboundSms.copy_of_id.is_(None),
                 )
             )
             # A code tied to a request after it gave up may be its late code or
@@ -193,6 +193,7 @@ class Inbox:
                     InboundSms.code.is_not(None),
                     InboundSms.claimed_by.is_(None),
                     InboundSms.expectation_id.is_(None),
+                    InboundSms.copy_of_id.is_(None),
                     InboundSms.received_at >= earliest,
                 )
                 .order_by(InboundSms.received_at, InboundSms.id)
@@ -322,6 +323,4 @@ def _awaited() -> ColumnElement[bool]:
 
 def code_expires_at(sms: InboundSms) -> datetime:
     """When the SMS's code stops working: its stated validity, else 5 minutes."""
-    minutes = extract(sms.text).validity_minutes
-    lifetime = timedelta(minutes=minutes) if minutes else DEFAULT_VALIDITY
-    return sms.received_at + lifetime
+    return code_valid_until(sms.text, sms.received_at)

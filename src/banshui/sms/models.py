@@ -41,13 +41,20 @@ class Source(Base):
         ForeignKey("customers.id", ondelete="SET NULL"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Set by ``banshui source remove``: its webhook answers as for no source, and
+    # the row stays, for the SMS it received refer to it.
+    removed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class InboundSms(Base):
     """One SMS as received; ``received_at`` (server, UTC) is the truth for freshness."""
 
     __tablename__ = "inbound_sms"
-    __table_args__ = (Index("ix_inbound_sms_number_received", "number", "received_at"),)
+    __table_args__ = (
+        Index("ix_inbound_sms_number_received", "number", "received_at"),
+        # When each source last received an SMS, for ``banshui source list``.
+        Index("ix_inbound_sms_source_received", "source_id", "received_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
@@ -70,6 +77,10 @@ class InboundSms(Base):
     )
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The bureau code SMS this one repeats (the same code to the same number,
+    # while it was valid, through another gateway or with another id): kept and
+    # shown, never handed to anyone nor counted again (DESIGN §5.5, §5.6).
+    copy_of_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class CodeExpectation(Base):

@@ -7,9 +7,10 @@ the SMS in another, and one query each for the requests waiting for codes and
 for the forward routes of the numbers. It is synchronous, so that on SQLite the
 whole of it is one trip to the database (``Database.run_transaction``).
 
-A request's outcome is what it would be alone: a replayed signature or an SMS
-for a number that is not the source's raises, and the inbox then stores the
-batch's requests one by one, so that only that request fails.
+A request's outcome is what it would be alone: a replayed signature, an SMS
+for a number that is not the source's, or a source whose secret was replaced or
+that was removed since the webhook looked it up raises, and the inbox then
+stores the batch's requests one by one, so that only that request fails.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ from banshui.sms.gateways.smsforwarder.signature import WINDOW as SMSFORWARDER_W
 from banshui.sms.models import CodeExpectation, InboundSms, Source, UsedNonce
 from banshui.sms.parts import gather
 from banshui.sms.senders import is_bureau_sender
+from banshui.sms.sources import SourceChanged
+from banshui.sms.validity import LOOK_BACK, code_valid_until
 
 # A code that arrives later than this after its request is not matched to it.
 MATCH_WINDOW = timedelta(minutes=10)
@@ -69,11 +72,22 @@ WAITING_FOR_CODES = Prepared(
     )
     .with_for_update()
 )
+# The sources in use, with the secrets they hold now.
+_IN_USE = Prepared(
+    select(Source.id, Source.secret_sealed).where(
+        Source.id.in_(bindparam("ids", expanding=True)), Source.removed_at.is_(None)
+    )
+)
 # A code tied to the request it answers, both ways.
 _FULFILLED = Prepared(
     update(CodeExpectation)
     .where(CodeExpectation.id == bindparam("expectation"))
     .values(fulfilled=True)
+)
+_COPIED = Prepared(
+    update(InboundSms)
+    .where(InboundSms.id == bindparam("sms"))
+    .values(copy_of_id=bindparam("original"))
 )
 _TIED = Prepared(
     update(InboundSms)
@@ -130,6 +144,7 @@ class Storing:
         self, session: Session, deliveries: list[Delivery], now: datetime
     ) -> list[list[Stored]]:
         """Every SMS of the requests stored once, in order; what became of each."""
+        _refuse_changed_sources(session, deliveries)
         if any(delivery.verified.nonce is not None for delivery in deliveries):
             self._forget_old_nonces(session, now)
         _refuse_replays(session, deliveries, now)
@@ -146,7 +161,8 @@ class Storing:
         _insert(session, wholes)
 
         new = [whole for whole in wholes if whole.id is not None]
-        self._match(session, [whole for whole in new if whole.logs_in], now)
+        codes = _not_copies(session, [whole for whole in new if whole.logs_in], now)
+        self._match(session, codes, now)
         # In this transaction: an SMS acknowledged is an SMS that will be forwarded.
         numbered = [(w.id, w.number) for w in new if w.id is not None and w.number]
         forwards = enqueue_forwards(session, now, numbered)
@@ -225,6 +241,20 @@ class Storing:
         _TIED.execute_many(session, tied)
 
 
+def _refuse_changed_sources(session: Session, deliveries: list[Delivery]) -> None:
+    """Refuse a request checked against a secret its source no longer holds.
+
+    Webhooks find sources through a cache that another process (``banshui
+    source``) cannot clear; asked here, in the transaction that stores, a
+    rotated secret or a removal holds from the moment it is committed.
+    """
+    ids = sorted({delivery.source.id for delivery in deliveries})
+    held: dict[int, str] = dict(_IN_USE.fetch_all(session, {"ids": ids}))
+    for delivery in deliveries:
+        if held.get(delivery.source.id) != delivery.source.secret_sealed:
+            raise SourceChanged(delivery.source.name)
+
+
 def _refuse_replays(
     session: Session, deliveries: list[Delivery], now: datetime
 ) -> None:
@@ -261,6 +291,53 @@ def _check_seen(session: Session, delivery: Delivery) -> None:
     # The same signature over the same content is the gateway retrying.
     if seen != verified.content_hash:
         raise SignatureRefused("a used signature was sent again with other content")
+
+
+def _not_copies(session: Session, codes: list[_Whole], now: datetime) -> list[_Whole]:
+    """The new bureau codes that are not copies of one already stored.
+
+    The same code can reach a number twice: two gateways forward the same
+    phone, or a gateway resends with a new id. The bureau sends a fresh code
+    for every login, so a code seen on the number while it is still valid is
+    that one again: the copy is marked, and only the first is ever matched,
+    claimed or counted.
+    """
+    if not codes:
+        return []
+    # Not a prepared statement: its times are read as the model converts them.
+    earlier = session.execute(
+        select(
+            InboundSms.id,
+            InboundSms.number,
+            InboundSms.code,
+            InboundSms.text,
+            InboundSms.received_at,
+        )
+        .where(
+            InboundSms.number.in_({code.number for code in codes if code.number}),
+            InboundSms.received_at >= now - LOOK_BACK,
+            InboundSms.code.in_({code.row["code"] for code in codes}),
+            InboundSms.kind == SmsKind.BUREAU_LOGIN,
+            InboundSms.from_bureau.is_(True),
+            InboundSms.copy_of_id.is_(None),
+            InboundSms.id.not_in([code.id for code in codes]),
+        )
+        .order_by(InboundSms.received_at, InboundSms.id)
+    )
+    seen: dict[tuple[str | None, str | None], int | None] = {}
+    for sms_id, number, code, text, received_at in earlier:
+        if code_valid_until(text, received_at) > now:
+            seen.setdefault((number, code), sms_id)  # the first is the original
+    kept, copies = [], []
+    for whole in codes:
+        key = (whole.number, whole.row["code"])
+        if key in seen:
+            copies.append({"sms": whole.id, "original": seen[key]})
+        else:
+            seen[key] = whole.id
+            kept.append(whole)
+    _COPIED.execute_many(session, copies)
+    return kept
 
 
 def _insert(session: Session, wholes: list[_Whole]) -> None:

@@ -2,8 +2,8 @@
 for viewers.
 
 Audit entries carry no tenant, so a tenant's entries are those about its
-accounts, persons, numbers, login requests, operators and the tenant itself, or
-made by its operators.
+accounts, persons, numbers (from when each became the tenant's), login requests,
+operators and the tenant itself, or made by its operators.
 """
 
 from __future__ import annotations
@@ -13,20 +13,30 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, cast, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.orm import InstrumentedAttribute
 
 from banshui.accounts.models import Account, Enterprise, Person, Tenant
+from banshui.accounts.tenants import seen_by
 from banshui.audit.models import AuditEntry
 from banshui.core.db import Database
 from banshui.login.models import LoginRequest
-from banshui.numbers.models import Number
 from banshui.numbers.phones import mask
 from banshui.operators.models import Operator
 from banshui.web.console.guard import Caller
-from banshui.web.console.scope import numbers_of_tenant
 
 SHOWN = 200
+NUMBER = "number:"  # an entry about a number has the subject number:<msisdn>
 _MOBILE = re.compile(r"(?<!\d)1\d{10}(?!\d)")
 
 ACTIONS = {
@@ -99,10 +109,10 @@ def _of_tenant(tenant_id: int) -> ColumnElement[bool]:
         subject.in_(
             _prefixed("enterprise:", Enterprise.id, Enterprise.tenant_id == tenant_id)
         ),
-        subject.in_(
-            select(literal("number:") + Number.msisdn).where(
-                Number.id.in_(numbers_of_tenant(tenant_id))
-            )
+        # A number's entries from before it was the tenant's are not its.
+        and_(
+            subject.startswith(NUMBER),
+            seen_by(tenant_id, func.substr(subject, len(NUMBER) + 1), AuditEntry.at),
         ),
         subject.in_(
             select(literal("login:") + LoginRequest.id).where(

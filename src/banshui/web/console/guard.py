@@ -68,6 +68,11 @@ class Caller:
         return f"console:{self.name}"
 
     @property
+    def stream_holder(self) -> str:
+        """Whose live streams a stream of this caller counts among."""
+        return f"operator:{self.operator_id}"
+
+    @property
     def masked(self) -> bool:
         """Viewers see numbers masked and no codes."""
         return self.role is Role.VIEWER

@@ -1,8 +1,9 @@
-"""The live inbox: the latest SMS of the numbers a caller may see.
+"""The live inbox: the latest SMS of the numbers a caller may see, a tenant's
+caller only those that came while the number was the tenant's (``seen_by``).
 
 Operators and admins see a fresh code marked in its text; a code past its
-validity is masked, as on the query page. Viewers see no code at all. Every code
-shown is audited as seen, by whom.
+validity is masked, as on the query page. Viewers see no code at all, nor any
+run of digits that could be one. Every code shown is audited as seen, by whom.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from banshui.accounts.tenants import sms_seen_by
 from banshui.audit.log import record
-from banshui.query.display import MASK, Piece, show, split_on_code
+from banshui.query.display import MASK, Piece, hide_codes, show
 from banshui.runtime import Runtime
 from banshui.sms.extraction import SmsKind
 from banshui.sms.models import InboundSms
@@ -78,6 +80,8 @@ async def _rows(
     visible = await msisdns(session, caller)
     if visible is not None:
         query = query.where(InboundSms.number.in_(visible))
+    if caller.tenant_id is not None:
+        query = query.where(sms_seen_by(caller.tenant_id))
     if number is not None:
         query = query.where(InboundSms.number == number)
     return list(await session.scalars(query))
@@ -86,8 +90,10 @@ async def _rows(
 def _item(sms: InboundSms, now: datetime, hidden: bool) -> Item:
     shown = show(sms, now)
     code, pieces = shown.code, shown.pieces
-    if hidden and sms.code is not None:
-        code, pieces = MASK, split_on_code(sms.text, sms.code, masked=True)
+    if hidden:
+        # Every run of digits too: the extractor may not know this code's wording.
+        code = MASK if sms.code is not None else None
+        pieces = hide_codes(sms.text, sms.code)
     fresh = code is not None and code != MASK
     return Item(
         id=sms.id,

@@ -27,12 +27,14 @@ from banshui.accounts.models import (
     PersonNumber,
 )
 from banshui.accounts.service import PASSWORD_PURPOSE, Registry
+from banshui.accounts.tenants import BoundForAnotherEnterprise
 from banshui.core.errors import Conflict, InvalidInput
 from banshui.numbers.models import Number
 from banshui.runtime import Runtime
 from banshui.web.console import forms
 from banshui.web.console.accounts import LOGIN_TYPES
 from banshui.web.console.hosting import Hosting, check_hostable, hosting_of
+from banshui.web.console.refusals import BOUND_FOR_ANOTHER_ENTERPRISE
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,14 +97,7 @@ async def add_account(
     tenant_id = enterprise.tenant_id
     registry = Registry(runtime.db, runtime.vault, runtime.clock)
     if not plan.owned:
-        await registry.give_number_in_tenant(
-            tenant_id,
-            plan.person.id,
-            new.number,
-            default_at_bureau=False,
-            is_sub_number=new.login_type == "sub_number",
-            actor=actor,
-        )
+        await _give(registry, tenant_id, plan.person, new, actor)
     if plan.password_changed and new.password is not None:
         await registry.change_password(tenant_id, plan.person.id, new.password, actor)
     hosting = new.hosting
@@ -120,6 +115,23 @@ async def add_account(
         app_secret=hosting.app_secret if hosting else None,
     )
     return Added(account.id, plan.password_changed)
+
+
+async def _give(
+    registry: Registry, tenant_id: int, person: Person, new: NewAccount, actor: str
+) -> None:
+    """The number is the person's now: the one the form chose (R1)."""
+    try:
+        await registry.give_number_in_tenant(
+            tenant_id,
+            person.id,
+            new.number,
+            default_at_bureau=False,
+            is_sub_number=new.login_type == "sub_number",
+            actor=actor,
+        )
+    except BoundForAnotherEnterprise:
+        raise Conflict(BOUND_FOR_ANOTHER_ENTERPRISE, field="account") from None
 
 
 async def _plan(

@@ -51,8 +51,14 @@ BY_CODE = {
 WITHOUT_FIELD = {
     "conflict": "与已登记的信息冲突，未作修改。",
     "not_found": "找不到这项内容：它不存在，或不在你的范围内。",
+    "too_many_streams": "你打开的实时更新页面过多，请关闭一些页面后再试。",
 }
 UNWORDED = "无法完成这项操作，请检查填写的内容后重试。"
+# A sub-number bound (绑定小号) for a 税号 of no enterprise of the person's tenant.
+BOUND_FOR_ANOTHER_ENTERPRISE = (
+    "这个小号绑定的企业（按税号）不在该自然人所在的租户下，不能添加给这个自然人："
+    "请先在该租户新增这家企业，或请实施人员核对绑定。"
+)
 
 
 def in_chinese(error: BanshuiError) -> str:

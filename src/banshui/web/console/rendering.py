@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from banshui.core.errors import BanshuiError
+from banshui.core.errors import BanshuiError, TooManyRequests
 from banshui.numbers.phones import mask
 from banshui.operators.roles import Role, may
 from banshui.web.console.guard import CSRF_FIELD, Caller
@@ -54,7 +54,13 @@ DONE = {
     "released": "已释放租约。",
 }
 
-TITLES = {403: "没有权限", 404: "找不到页面", 409: "无法完成", 422: "输入有误"}
+TITLES = {
+    403: "没有权限",
+    404: "找不到页面",
+    409: "无法完成",
+    422: "输入有误",
+    429: "请稍后再试",
+}
 
 
 def render(
@@ -79,7 +85,10 @@ def error_page(request: Request, error: BanshuiError) -> HTMLResponse:
     caller: Caller | None = getattr(request.state, "caller", None)
     title = TITLES.get(error.status, "出错了")
     context = {"title": title, "message": in_chinese(error)}
-    return render(request, "console/error.html", caller, context, error.status)
+    page = render(request, "console/error.html", caller, context, error.status)
+    if isinstance(error, TooManyRequests):
+        page.headers["Retry-After"] = str(error.retry_after)
+    return page
 
 
 def _nav(caller: Caller | None) -> list[Link]:

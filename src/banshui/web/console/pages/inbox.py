@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from banshui.api.deps import runtime_of
+from banshui.core.streams import HeldStream
 from banshui.web.console import scope
 from banshui.web.console.guard import Caller, ConsoleRoute, Viewing
 from banshui.web.console.inbox import Item, latest
@@ -49,9 +50,10 @@ async def inbox_stream(
     msisdn = await _msisdn(request, caller, number)
     resumed = request.headers.get("last-event-id", "")
     start = max(after, int(resumed) if resumed.isdigit() else 0)
-    return StreamingResponse(
+    place = runtime_of(request).streams.take(caller.stream_holder)
+    return HeldStream(
         _events(request, caller, msisdn, start),
-        media_type="text/event-stream",
+        place,
         headers={"X-Accel-Buffering": "no"},
     )
 

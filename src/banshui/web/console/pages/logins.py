@@ -17,6 +17,7 @@ from fastapi.responses import (
 )
 
 from banshui.api.deps import runtime_of
+from banshui.core.streams import HeldStream
 from banshui.login.engine import LoginEngine
 from banshui.web.console import logins as shown_logins
 from banshui.web.console.guard import Caller, ConsoleRoute, Operating, Viewing
@@ -45,10 +46,12 @@ async def login_page(request: Request, login_id: str, caller: Viewing) -> Respon
 async def login_stream(
     request: Request, login_id: str, caller: Viewing
 ) -> StreamingResponse:
-    await shown_logins.one(runtime_of(request).db, caller, login_id)
-    return StreamingResponse(
+    runtime = runtime_of(request)
+    await shown_logins.one(runtime.db, caller, login_id)
+    place = runtime.streams.take(caller.stream_holder)
+    return HeldStream(
         _events(request, caller, login_id),
-        media_type="text/event-stream",
+        place,
         headers={"X-Accel-Buffering": "no"},
     )
 

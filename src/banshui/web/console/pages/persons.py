@@ -9,6 +9,7 @@ from sqlalchemy import select
 from banshui.accounts.identity import mask_id_number, validate_id_number
 from banshui.accounts.models import Person, PersonNumber
 from banshui.accounts.service import Registry
+from banshui.accounts.tenants import BoundForAnotherEnterprise
 from banshui.accounts.uscc import PROVINCES, SEPARATE_CITIES
 from banshui.api.deps import runtime_of
 from banshui.core.errors import Conflict, InvalidInput
@@ -24,6 +25,7 @@ from banshui.web.console.onboarding import (
     note_refusal,
     onboarding,
 )
+from banshui.web.console.refusals import BOUND_FOR_ANOTHER_ENTERPRISE
 from banshui.web.console.rendering import render
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
@@ -143,6 +145,8 @@ async def _give(runtime: Runtime, person: Person, number: Number, actor: str) ->
             is_sub_number=number.is_sub_number,
             actor=actor,
         )
+    except BoundForAnotherEnterprise:
+        raise Conflict(BOUND_FOR_ANOTHER_ENTERPRISE, field="person_id") from None
     except Conflict:
         raise Conflict(
             "这个号码属于其他租户（在税局属于其自然人，或绑定给其企业）。",
