@@ -85,7 +85,11 @@ async def customer(sandbox: Sandbox) -> NewCustomer:
 
 
 async def bind(
-    sandbox: Sandbox, customer: NewCustomer, tax_id: str, number: str
+    sandbox: Sandbox,
+    customer: NewCustomer,
+    tax_id: str,
+    number: str,
+    tenant: str | None = None,
 ) -> Answer:
     """绑定小号 for the number, 张三's real phone and the tax id, as ops sends it."""
     text = "#".join(
@@ -98,7 +102,7 @@ async def bind(
             number,
         ]
     )
-    return await answer(sandbox.stack.runtime, text, actor="运维小王")
+    return await answer(sandbox.stack.runtime, text, actor="运维小王", tenant=tenant)
 
 
 async def bureau_code(sandbox: Sandbox, number: str) -> str:
@@ -165,7 +169,7 @@ async def test_a_tax_id_two_tenants_have_binds_no_unheld_number_for_either(
     assert not replied.ok
     assert replied.text == (
         f"绑定失败：税号 {A.tax_id} 的企业登记在多个租户下，无法确定小号 {number} "
-        "属于哪个租户；请先在该租户把小号添加给持有它的自然人，再绑定"
+        "属于哪个租户；请在服务器上用 banshui bind '…' --tenant 租户 指定"
     )
 
 
@@ -190,7 +194,7 @@ async def test_a_number_bound_before_another_tenant_adds_the_tax_id_stays_hidden
     assert await bound_tenant(sandbox, number) == sandbox.tenant_id
 
 
-async def test_a_number_the_tenants_person_holds_is_bound_for_that_tenant(
+async def test_a_tax_id_two_tenants_have_binds_for_the_tenant_the_operator_names(
     sandbox: Sandbox,
     cast: Cast,
     customer: NewCustomer,
@@ -205,14 +209,58 @@ async def test_a_number_the_tenants_person_holds_is_bound_for_that_tenant(
     )
     assert given.status_code == 201, given.text
 
-    replied = await bind(sandbox, customer, A.tax_id, number)
+    # Holding the number proves nothing: any tenant may give one nobody holds.
+    unnamed = await bind(sandbox, customer, A.tax_id, number)
+    replied = await bind(sandbox, customer, A.tax_id, number, str(sandbox.tenant_id))
     code = await bureau_code(sandbox, number)
 
+    assert not unnamed.ok
     assert replied.ok, replied.text
     assert code not in await inbox_of(sandbox, OPERATOR)
     assert number not in await visible_to(sandbox, other.tenant_id)
     assert code in await inbox_of(sandbox, cast.operator)
     assert await bound_tenant(sandbox, number) == sandbox.tenant_id
+
+
+async def test_a_tenant_that_takes_a_number_first_gets_no_binding_of_another(
+    sandbox: Sandbox, cast: Cast, customer: NewCustomer, other: Other
+) -> None:
+    number = "19912345683"
+    person = await other.http.post(
+        "/api/v1/persons",
+        json={"name": "钱十一", "id_number": "110101199003079374", "password": "x-3"},
+    )
+    assert person.status_code == 201, person.text
+    taken = await other.http.post(
+        f"/api/v1/persons/{person.json()['id']}/numbers", json={"number": number}
+    )
+    assert taken.status_code == 201, taken.text  # unbound and unheld: first come
+
+    unnamed = await bind(sandbox, customer, A.tax_id, number)
+    named = await bind(sandbox, customer, A.tax_id, number, str(sandbox.tenant_id))
+    code = await bureau_code(sandbox, number)
+
+    assert (unnamed.ok, named.ok) == (False, False)
+    assert named.text == (
+        f"绑定失败：小号 {number} 属于另一租户的自然人，"
+        f"不能为税号 {A.tax_id} 的企业绑定"
+    )
+    assert await bound_tenant(sandbox, number) is None
+    assert code not in await inbox_of(sandbox, cast.operator)
+
+
+async def test_naming_a_tenant_without_the_tax_id_or_no_tenant_binds_nothing(
+    sandbox: Sandbox, customer: NewCustomer, other: Other
+) -> None:
+    number = "19912345684"
+
+    without = await bind(sandbox, customer, C.tax_id, number, str(other.tenant_id))
+    nobody = await bind(sandbox, customer, C.tax_id, number, "没有这个租户")
+
+    assert (
+        without.text == f"绑定失败：租户 {other.tenant_id} 没有税号 {C.tax_id} 的企业"
+    )
+    assert nobody.text == "绑定失败：没有租户 没有这个租户"
 
 
 async def test_another_tenant_cannot_take_a_number_bound_for_this_one(
@@ -256,6 +304,6 @@ async def test_a_number_another_tenants_person_holds_is_not_bound_for_this_one(
     assert number not in await visible_to(sandbox, sandbox.tenant_id)
     assert code in await inbox_of(sandbox, OPERATOR)
     assert replied.text == (
-        f"绑定失败：小号 {number} 属于另一租户的自然人，该租户没有税号 "
-        f"{C.tax_id} 的企业"
+        f"绑定失败：小号 {number} 属于另一租户的自然人，"
+        f"不能为税号 {C.tax_id} 的企业绑定"
     )

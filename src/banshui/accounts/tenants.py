@@ -100,15 +100,22 @@ async def rotate_key(
     return NewTenant(tenant=tenant, api_key=api_key)
 
 
-async def _tenant_called(session: AsyncSession, name_or_id: str) -> Tenant:
+async def tenant_id_called(db: Database, name_or_id: str) -> int:
+    """The id of the tenant with that name, else with that id (``NotFound``)."""
+    async with db.session() as session:
+        return (await _tenant_called(session, name_or_id, lock=False)).id
+
+
+async def _tenant_called(
+    session: AsyncSession, name_or_id: str, lock: bool = True
+) -> Tenant:
     """By its name; else, for a number, by its id (a name made of digits wins)."""
     wanted = name_or_id.strip()
-    tenant = await session.scalar(
-        select(Tenant).where(Tenant.name == wanted).with_for_update()
-    )
+    by_name = select(Tenant).where(Tenant.name == wanted)
+    tenant = await session.scalar(by_name.with_for_update() if lock else by_name)
     number = wanted.isascii() and wanted.isdecimal()
     if tenant is None and number and int(wanted) <= _LARGEST_ID:
-        tenant = await session.get(Tenant, int(wanted), with_for_update=True)
+        tenant = await session.get(Tenant, int(wanted), with_for_update=lock)
     if tenant is None:
         also = " nor with that id" if number else ""
         raise NotFound(f"no tenant named {wanted!r}{also}", field="tenant")
@@ -117,6 +124,12 @@ async def _tenant_called(session: AsyncSession, name_or_id: str) -> Tenant:
 
 def _new_key() -> str:
     return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+async def key_still_held(db: Database, tenant_id: int, key_hash: str) -> bool:
+    """Whether the tenant's API key is still the one with that hash."""
+    held = select(Tenant.api_key_hash).where(Tenant.id == tenant_id)
+    return await db.run_read(lambda session: session.scalar(held)) == key_hash
 
 
 def tenant_of_key(session: Session, api_key: str) -> Tenant | None:
@@ -195,16 +208,21 @@ def sms_seen_by(tenant_id: int) -> ColumnElement[bool]:
     return seen_by(tenant_id, InboundSms.number, InboundSms.received_at)
 
 
-async def tenant_to_bind(db: Database, tax_id: str, msisdn: str) -> int | None:
+async def tenant_to_bind(
+    db: Database, tax_id: str, msisdn: str, chosen: int | None = None
+) -> int | None:
     """The tenant a binding of the sub-number for ``tax_id`` is for.
 
-    The tenants with an enterprise of that tax id are the candidates. The one
-    whose person holds the sub-number is it; with no holder, the one the
-    number is bound for already with that tax id, else the only candidate.
-    None when no tenant has the enterprise yet: the binding is then for no
-    tenant, and is bound again once one has it. ``TenantUnclear`` when several
-    are left; ``HeldInAnotherTenant`` when a tenant without the enterprise
-    holds the number (the binding would show that person's SMS to others).
+    The tenants with an enterprise of that tax id are the candidates; any
+    tenant may add any tax id, so holding the number decides nothing among
+    several (a tenant could take an unbound number first). The operator's
+    ``chosen`` tenant, if it is a candidate; else the one the number is bound
+    for already with that tax id; else the only candidate. None when no tenant
+    has the enterprise yet: the binding is then for no tenant, and is bound
+    again once one has it. ``TenantUnclear`` when several are left, or the
+    chosen one has no such enterprise; ``HeldInAnotherTenant`` when a person
+    of another tenant holds the number (the binding would show that person's
+    SMS to others).
     """
 
     async with db.session() as session:
@@ -224,22 +242,34 @@ async def tenant_to_bind(db: Database, tax_id: str, msisdn: str) -> int | None:
         )
         bound = (await session.execute(by_msisdn)).first()
 
+    if chosen is not None and chosen not in candidates:
+        raise TenantUnclear(
+            f"the tenant chosen has no enterprise {tax_id}", field="tenant"
+        )
     if not candidates:
         return None
-    if holder is not None:
-        if holder in candidates:
-            return holder
+    bound_tax_id, bound_tenant = (bound[0], bound[1]) if bound else (None, None)
+    earlier = bound_tenant if bound_tax_id == tax_id else None
+    tenant = chosen if chosen is not None else _only(candidates, earlier)
+    if tenant is None:
+        raise TenantUnclear(
+            f"{len(candidates)} tenants have enterprise {tax_id}: name the "
+            f"tenant {msisdn} is bound for",
+            field="tax_id",
+        )
+    if holder is not None and holder != tenant:
         raise HeldInAnotherTenant(
-            f"{msisdn} is held by a person of a tenant without enterprise {tax_id}",
+            f"{msisdn} is held by a person of another tenant than the binding's",
             field="number",
         )
-    bound_tax_id, bound_tenant = bound or (None, None)
-    if bound_tax_id == tax_id and bound_tenant in candidates:
-        return bound_tenant
+    return tenant
+
+
+def _only(candidates: set[int], earlier: int | None) -> int | None:
+    """The candidate the binding is for without asking: the one it was for
+    already with that tax id (``earlier``), or the only one."""
+    if earlier in candidates:
+        return earlier
     if len(candidates) == 1:
-        return candidates.pop()
-    raise TenantUnclear(
-        f"{len(candidates)} tenants have enterprise {tax_id}: give {msisdn} "
-        "to the person of the right tenant first",
-        field="tax_id",
-    )
+        return next(iter(candidates))
+    return None

@@ -14,6 +14,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from banshui.accounts.tenants import key_still_held
 from banshui.api.bodies import Body
 from banshui.api.deps import CurrentTenant, runtime_of
 from banshui.core.addresses import client_of
@@ -65,6 +66,8 @@ class LoginView(BaseModel):
     updated_at: str | None
 
 
+# How often a quiet event stream says it is alive (and checks its key).
+KEEP_ALIVE_SECONDS = 15.0
 _UNENCODED_PLUS = re.compile(r" (\d\d:?\d\d)$")
 _NOT_A_MOMENT = "must be ISO 8601 with its offset, as in 2026-03-02T09:00:00+08:00"
 
@@ -219,6 +222,8 @@ async def follow_login(
     await get_login(db, login_id, tenant.id)
     feed = engine_of(request).feed
 
+    key_hash = tenant.api_key_hash
+
     async def stream() -> AsyncIterator[str]:
         async with feed.subscribe(login_id) as queue:
             # Read after subscribing, so no change falls between the two.
@@ -226,8 +231,12 @@ async def follow_login(
             yield _event(current)
             while current["status"] not in FINAL:
                 try:
-                    current = await asyncio.wait_for(queue.get(), 15)
+                    current = await asyncio.wait_for(queue.get(), KEEP_ALIVE_SECONDS)
                 except TimeoutError:
+                    # A stream may outlive its key (tenant rotate-key): it ends
+                    # within a keep-alive of the key's replacement.
+                    if not await key_still_held(db, tenant.id, key_hash):
+                        return
                     # The process serving the login tells every other one of
                     # its changes; should a word be lost, the database has it.
                     latest = view(await get_login(db, login_id, tenant.id))

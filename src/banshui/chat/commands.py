@@ -9,12 +9,17 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from banshui.accounts.models import Person, PersonNumber
-from banshui.accounts.tenants import HeldInAnotherTenant, TenantUnclear, tenant_to_bind
+from banshui.accounts.tenants import (
+    HeldInAnotherTenant,
+    TenantUnclear,
+    tenant_id_called,
+    tenant_to_bind,
+)
 from banshui.accounts.uscc import validate_tax_id
 from banshui.chat import answers
 from banshui.chat.answers import Answer, Refused
 from banshui.chat.parsing import Command, Unknown, Verb, WrongCount, parse
-from banshui.core.errors import InvalidInput
+from banshui.core.errors import InvalidInput, NotFound
 from banshui.numbers.binding import (
     AlreadyBound,
     BoundElsewhere,
@@ -33,12 +38,18 @@ from banshui.runtime import Runtime
 
 
 async def answer(
-    runtime: Runtime, text: str, actor: str, replace: bool = False
+    runtime: Runtime,
+    text: str,
+    actor: str,
+    replace: bool = False,
+    tenant: str | None = None,
 ) -> Answer:
     """The reply to one message: every text gets one; only storage failures raise.
 
     ``replace`` lets 绑定小号 change an existing binding (``banshui bind
     --replace``); through the robot a binding is changed by unbinding first.
+    ``tenant`` (a name or id, ``banshui bind --tenant``) says whose enterprise
+    the binding is for when several tenants have its tax id.
     """
     parsed = parse(text)
     if isinstance(parsed, Unknown):
@@ -49,23 +60,27 @@ async def answer(
         )
 
     try:
-        return await _carry_out(runtime, parsed, actor, replace)
+        return await _carry_out(runtime, parsed, actor, replace, tenant)
     except Refused as refused:
         return answers.refusal(parsed.verb, refused.reason)
 
 
 async def _carry_out(
-    runtime: Runtime, command: Command, actor: str, replace: bool
+    runtime: Runtime, command: Command, actor: str, replace: bool, tenant: str | None
 ) -> Answer:
     if command.verb is Verb.BIND:
-        return await _bind(runtime, command.fields, actor, replace)
+        return await _bind(runtime, command.fields, actor, replace, tenant)
     if command.verb is Verb.UNBIND:
         return await _unbind(runtime, command.fields[0], actor)
     return await _query(runtime, command.fields[0])
 
 
 async def _bind(
-    runtime: Runtime, fields: tuple[str, ...], actor: str, replace: bool
+    runtime: Runtime,
+    fields: tuple[str, ...],
+    actor: str,
+    replace: bool,
+    tenant: str | None,
 ) -> Answer:
     tax_field, key_field, secret_field, phone_field, number_field = fields
     tax_id = _tax_id(tax_field)
@@ -75,7 +90,7 @@ async def _bind(
     number = _mobile("小号", number_field)
     if number == phone:
         raise Refused("小号不能与真实手机号相同")
-    tenant_id = await _tenant(runtime, tax_id, number)
+    tenant_id = await _tenant(runtime, tax_id, number, tenant)
 
     try:
         done = await bind(
@@ -103,19 +118,29 @@ async def _bind(
     return answers.bound(done.view, done.changed)
 
 
-async def _tenant(runtime: Runtime, tax_id: str, number: str) -> int | None:
+async def _tenant(
+    runtime: Runtime, tax_id: str, number: str, named: str | None
+) -> int | None:
     """The tenant whose enterprise the binding is for: the tax id alone may be
-    several tenants' (``tenant_to_bind``)."""
+    several tenants' (``tenant_to_bind``); an operator may name it."""
+    chosen = None
+    if named is not None:
+        try:
+            chosen = await tenant_id_called(runtime.db, named)
+        except NotFound:
+            raise Refused(f"没有租户 {named}") from None
     try:
-        return await tenant_to_bind(runtime.db, tax_id, number)
+        return await tenant_to_bind(runtime.db, tax_id, number, chosen)
     except TenantUnclear:
+        if chosen is not None:
+            raise Refused(f"租户 {named} 没有税号 {tax_id} 的企业") from None
         raise Refused(
             f"税号 {tax_id} 的企业登记在多个租户下，无法确定小号 {number} 属于哪个"
-            "租户；请先在该租户把小号添加给持有它的自然人，再绑定"
+            "租户；请在服务器上用 banshui bind '…' --tenant 租户 指定"
         ) from None
     except HeldInAnotherTenant:
         raise Refused(
-            f"小号 {number} 属于另一租户的自然人，该租户没有税号 {tax_id} 的企业"
+            f"小号 {number} 属于另一租户的自然人，不能为税号 {tax_id} 的企业绑定"
         ) from None
 
 

@@ -158,11 +158,18 @@ def bind_command(
             help="Let 绑定小号 change the real phone or 税号 a sub-number is bound to.",
         ),
     ] = False,
+    tenant: Annotated[
+        str | None,
+        typer.Option(
+            help="The tenant (name or id) the 绑定小号 is for, when several "
+            "tenants have its 税号.",
+        ),
+    ] = None,
 ) -> None:
     """The ops chat command, run by an operator on this machine; exit 1 if refused."""
 
     async def work(runtime: Runtime) -> Any:
-        return await answer(runtime, text, actor="cli", replace=replace)
+        return await answer(runtime, text, actor="cli", replace=replace, tenant=tenant)
 
     replied = _run(work)
     if as_json:
