@@ -54,6 +54,8 @@ class InboundSms(Base):
         Index("ix_inbound_sms_number_received", "number", "received_at"),
         # When each source last received an SMS, for ``banshui source list``.
         Index("ix_inbound_sms_source_received", "source_id", "received_at"),
+        # A bureau code seen on the number before: is a new one a copy of it?
+        Index("ix_inbound_sms_number_code", "number", "code"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, case, delete, select, update
 from sqlalchemy.orm import Session
 
 from banshui import signing
@@ -42,8 +42,10 @@ from banshui.sms.models import CodeExpectation, InboundSms, Source, UsedNonce
 from banshui.sms.parts import gather
 from banshui.sms.senders import is_bureau_sender
 from banshui.sms.sources import SourceChanged
-from banshui.sms.validity import LOOK_BACK, code_valid_until
 
+# The same code to the same number within this is a copy: the bureau's codes
+# live 5 or 30 minutes, and it sends a fresh one for every login.
+COPY_WINDOW = timedelta(minutes=30)
 # A code that arrives later than this after its request is not matched to it.
 MATCH_WINDOW = timedelta(minutes=10)
 # A nonce is good while its timestamp is inside the window either side of now,
@@ -83,6 +85,27 @@ _FULFILLED = Prepared(
     update(CodeExpectation)
     .where(CodeExpectation.id == bindparam("expectation"))
     .values(fulfilled=True)
+)
+# Bureau codes the numbers received lately with the same codes, oldest first:
+# a seek each on ix_inbound_sms_number_code, however many SMS a number had.
+# Whether one is recent is read, not asked in the WHERE: there, the planner
+# would walk the number's SMS by time instead.
+_EARLIER_CODES = Prepared(
+    select(
+        InboundSms.id,
+        InboundSms.number,
+        InboundSms.code,
+        case((InboundSms.received_at >= bindparam("since"), 1), else_=0),
+    )
+    .where(
+        InboundSms.number.in_(bindparam("numbers", expanding=True)),
+        InboundSms.code.in_(bindparam("codes", expanding=True)),
+        InboundSms.kind == SmsKind.BUREAU_LOGIN,
+        InboundSms.from_bureau.is_(True),
+        InboundSms.copy_of_id.is_(None),
+        InboundSms.id.not_in(bindparam("new", expanding=True)),
+    )
+    .order_by(InboundSms.received_at, InboundSms.id)
 )
 _COPIED = Prepared(
     update(InboundSms)
@@ -298,35 +321,24 @@ def _not_copies(session: Session, codes: list[_Whole], now: datetime) -> list[_W
 
     The same code can reach a number twice: two gateways forward the same
     phone, or a gateway resends with a new id. The bureau sends a fresh code
-    for every login, so a code seen on the number while it is still valid is
-    that one again: the copy is marked, and only the first is ever matched,
-    claimed or counted.
+    for every login, so a code seen on the number within ``COPY_WINDOW`` (the
+    longest a code lives) is that one again: the copy is marked, and only the
+    first is ever matched, claimed or counted.
     """
     if not codes:
         return []
-    # Not a prepared statement: its times are read as the model converts them.
-    earlier = session.execute(
-        select(
-            InboundSms.id,
-            InboundSms.number,
-            InboundSms.code,
-            InboundSms.text,
-            InboundSms.received_at,
-        )
-        .where(
-            InboundSms.number.in_({code.number for code in codes if code.number}),
-            InboundSms.received_at >= now - LOOK_BACK,
-            InboundSms.code.in_({code.row["code"] for code in codes}),
-            InboundSms.kind == SmsKind.BUREAU_LOGIN,
-            InboundSms.from_bureau.is_(True),
-            InboundSms.copy_of_id.is_(None),
-            InboundSms.id.not_in([code.id for code in codes]),
-        )
-        .order_by(InboundSms.received_at, InboundSms.id)
+    earlier = _EARLIER_CODES.fetch_all(
+        session,
+        {
+            "numbers": sorted({code.number for code in codes if code.number}),
+            "codes": sorted({code.row["code"] for code in codes}),
+            "since": now - COPY_WINDOW,
+            "new": [code.id for code in codes],
+        },
     )
     seen: dict[tuple[str | None, str | None], int | None] = {}
-    for sms_id, number, code, text, received_at in earlier:
-        if code_valid_until(text, received_at) > now:
+    for sms_id, number, code, recent in earlier:
+        if recent:
             seen.setdefault((number, code), sms_id)  # the first is the original
     kept, copies = [], []
     for whole in codes:

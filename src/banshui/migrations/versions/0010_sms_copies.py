@@ -21,6 +21,9 @@ def upgrade() -> None:
     # counted and handed out when they came.
     with op.batch_alter_table("inbound_sms", schema=None) as batch_op:
         batch_op.add_column(sa.Column("copy_of_id", sa.Integer(), nullable=True))
+        batch_op.create_index(
+            "ix_inbound_sms_number_code", ["number", "code"], unique=False
+        )
     # GET /api/v1/logins reads a tenant's page, newest first, off this index.
     with op.batch_alter_table("login_requests", schema=None) as batch_op:
         batch_op.create_index(
@@ -34,4 +37,5 @@ def downgrade() -> None:
     with op.batch_alter_table("login_requests", schema=None) as batch_op:
         batch_op.drop_index("ix_login_requests_tenant_created")
     with op.batch_alter_table("inbound_sms", schema=None) as batch_op:
+        batch_op.drop_index("ix_inbound_sms_number_code")
         batch_op.drop_column("copy_of_id")
