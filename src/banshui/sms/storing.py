@@ -86,8 +86,8 @@ _FULFILLED = Prepared(
     .where(CodeExpectation.id == bindparam("expectation"))
     .values(fulfilled=True)
 )
-# Bureau codes the numbers received lately with the same codes, oldest first:
-# a seek each on ix_inbound_sms_number_code, however many SMS a number had.
+# Bureau codes the numbers received with the same codes: a seek each on
+# ix_inbound_sms_number_code, however many SMS a number had.
 # Whether one is recent is read, not asked in the WHERE: there, the planner
 # would walk the number's SMS by time instead.
 _EARLIER_CODES = Prepared(
@@ -96,8 +96,7 @@ _EARLIER_CODES = Prepared(
         InboundSms.number,
         InboundSms.code,
         case((InboundSms.received_at >= bindparam("since"), 1), else_=0),
-    )
-    .where(
+    ).where(
         InboundSms.number.in_(bindparam("numbers", expanding=True)),
         InboundSms.code.in_(bindparam("codes", expanding=True)),
         InboundSms.kind == SmsKind.BUREAU_LOGIN,
@@ -105,7 +104,7 @@ _EARLIER_CODES = Prepared(
         InboundSms.copy_of_id.is_(None),
         InboundSms.id.not_in(bindparam("new", expanding=True)),
     )
-    .order_by(InboundSms.received_at, InboundSms.id)
+    # No ORDER BY: to skip a sort, SQLite would walk the number's SMS by time.
 )
 _COPIED = Prepared(
     update(InboundSms)
@@ -337,7 +336,7 @@ def _not_copies(session: Session, codes: list[_Whole], now: datetime) -> list[_W
         },
     )
     seen: dict[tuple[str | None, str | None], int | None] = {}
-    for sms_id, number, code, recent in earlier:
+    for sms_id, number, code, recent in sorted(earlier):
         if recent:
             seen.setdefault((number, code), sms_id)  # the first is the original
     kept, copies = [], []
