@@ -217,6 +217,7 @@ class BureauState:
         self.sessions: dict[str, Session] = {}
         self.codes_sent: Counter[tuple[str, date]] = Counter()
         self.used_codes: defaultdict[str, set[str]] = defaultdict(set)
+        self.issued_codes: defaultdict[str, set[str]] = defaultdict(set)
         self.violations = Violations()
         self.outbox: list[Sms] = []
         self.deliveries: dict[str, Delivery] = {}
@@ -353,13 +354,15 @@ class BureauState:
         return check
 
     def new_code(self, phone: str) -> str:
-        """Six seeded digits never accepted before on this phone.
+        """Six seeded digits never sent to this phone before.
 
-        A fresh code equal to a used one would be taken for a reuse (code_reused).
+        A fresh code equal to a used one would be taken for a reuse (code_reused),
+        and one equal to a code sent earlier, for a copy of that SMS.
         """
         while True:
             code = f"{self.rng.randrange(1_000_000):06d}"
-            if code not in self.used_codes[phone]:
+            if code not in self.issued_codes[phone]:
+                self.issued_codes[phone].add(code)
                 return code
 
     def record_sms(
