@@ -121,7 +121,8 @@ async def test_a_code_sent_before_a_5xx_is_awaited_and_not_asked_again(
 async def test_a_5xx_before_the_code_went_out_costs_one_fresh_code_elsewhere(
     cast_on: CastOn,
 ) -> None:
-    async with cast_on(code_timeout_seconds=0.5) as sandbox:
+    # Long enough for S2's code to arrive on a busy machine (two suites at once).
+    async with cast_on(code_timeout_seconds=2) as sandbox:
         _script_outages(sandbox, None, "before")
 
         login = await served(sandbox, A)
