@@ -78,6 +78,12 @@ async def test_nothing_is_sent_again_before_its_due_time(sync: Sync) -> None:
     await _new_account(caller, ZHAO_LIU)
     await eventually(lambda: _accepted(sync, webhook, 1))
 
+    # The receiver's answer is recorded a moment after it was accepted.
+    async def settled() -> bool:
+        found = await sync.deliveries(caller, webhook)
+        return "sending" not in {delivery["status"] for delivery in found}
+
+    await eventually(settled)
     statuses = sorted(d["status"] for d in await sync.deliveries(caller, webhook))
     assert statuses == ["delivered", "due"]
     assert sync.receiver.requests == 2
