@@ -12,7 +12,9 @@ import typer
 
 from banshui.cli.output import fail
 from banshui.core.errors import BanshuiError
+from banshui.core.migrate import upgrade
 from banshui.core.settings import Settings, SettingsError, load_settings
+from banshui.runtime import Runtime, build_runtime
 
 app = typer.Typer(
     name="banshui",
@@ -49,6 +51,21 @@ def settings(**overrides: Any) -> Settings:
     except SettingsError as error:
         fail(str(error), code=2)
         raise
+
+
+def run_with_runtime(work: Callable[[Runtime], Awaitable[_T]]) -> _T:
+    """Work on an up-to-date database; a domain error is one line, exit 1."""
+
+    async def with_runtime() -> _T:
+        config = settings()
+        await asyncio.to_thread(upgrade, config.database_url)
+        runtime = build_runtime(config)
+        try:
+            return await work(runtime)
+        finally:
+            await runtime.close()
+
+    return run(with_runtime)
 
 
 def run(work: Callable[[], Awaitable[_T]]) -> _T:

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 import typer
 
-from banshui.cli.main import Json, run, settings, source_app
+from banshui.cli.main import Json, run_with_runtime, settings, source_app
 from banshui.cli.output import emit_json, err, fail, table
 from banshui.core.clock import SHANGHAI
-from banshui.core.migrate import upgrade
-from banshui.runtime import Runtime, build_runtime
+from banshui.runtime import Runtime
 from banshui.sms.models import Source
 from banshui.sms.sources import (
     ListedSource,
@@ -38,7 +35,7 @@ def source_list(as_json: Json = False) -> None:
     async def work(runtime: Runtime) -> list[ListedSource]:
         return await list_sources(runtime.db)
 
-    rows = [_row(listed, base) for listed in _run(work)]
+    rows = [_row(listed, base) for listed in run_with_runtime(work)]
     if as_json:
         emit_json(rows)
         return
@@ -67,7 +64,7 @@ def source_rotate_secret(
             runtime.db, runtime.vault, runtime.clock, name, new_secret
         )
 
-    source = _run(work)
+    source = run_with_runtime(work)
     if as_json:
         emit_json(
             {
@@ -93,7 +90,7 @@ def source_remove(name: str, as_json: Json = False) -> None:
     async def work(runtime: Runtime) -> Source:
         return await remove_source(runtime.db, runtime.clock, name)
 
-    source = _run(work)
+    source = run_with_runtime(work)
     if as_json:
         emit_json(
             {
@@ -168,18 +165,3 @@ def _local(iso: str | None) -> str | None:
     if iso is None:
         return None
     return datetime.fromisoformat(iso).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
-
-
-def _run(work: Callable[[Runtime], Awaitable[_T]]) -> _T:
-    """Work on an up-to-date database; a domain error is one line, exit 1."""
-
-    async def with_runtime() -> _T:
-        config = settings()
-        await asyncio.to_thread(upgrade, config.database_url)
-        runtime = build_runtime(config)
-        try:
-            return await work(runtime)
-        finally:
-            await runtime.close()
-
-    return run(with_runtime)

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from banshui.accounts.tenants import ListedTenant, NewTenant, list_tenants, rotate_key
-from banshui.cli.main import Json, run, settings, tenant_app
+from banshui.cli.main import Json, run_with_runtime, tenant_app
 from banshui.cli.output import emit_json, err, out, table
 from banshui.core.clock import SHANGHAI
-from banshui.core.migrate import upgrade
-from banshui.runtime import Runtime, build_runtime
+from banshui.runtime import Runtime
 
 _T = TypeVar("_T")
 
@@ -23,7 +20,7 @@ def tenant_list(as_json: Json = False) -> None:
     async def work(runtime: Runtime) -> list[ListedTenant]:
         return await list_tenants(runtime.db)
 
-    tenants = _run(work)
+    tenants = run_with_runtime(work)
     if as_json:
         emit_json([_row(tenant) for tenant in tenants])
         return
@@ -38,7 +35,7 @@ def tenant_rotate_key(name_or_id: str, as_json: Json = False) -> None:
     async def work(runtime: Runtime) -> NewTenant:
         return await rotate_key(runtime.db, runtime.clock, name_or_id)
 
-    made = _run(work)
+    made = run_with_runtime(work)
     if as_json:
         emit_json(
             {"id": made.tenant.id, "name": made.tenant.name, "api_key": made.api_key}
@@ -61,18 +58,3 @@ def _row(tenant: ListedTenant) -> dict[str, Any]:
 def _table_row(tenant: ListedTenant) -> list[Any]:
     created = tenant.created_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
     return [tenant.id, tenant.name, created, tenant.enterprises]
-
-
-def _run(work: Callable[[Runtime], Awaitable[_T]]) -> _T:
-    """Work on an up-to-date database; a domain error is one line, exit 1."""
-
-    async def with_runtime() -> _T:
-        config = settings()
-        await asyncio.to_thread(upgrade, config.database_url)
-        runtime = build_runtime(config)
-        try:
-            return await work(runtime)
-        finally:
-            await runtime.close()
-
-    return run(with_runtime)
